@@ -1,0 +1,171 @@
+"""The `openirm` command: a thin layer over the launcher, migrations, servers and workers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+SERVE_TARGETS = ("identity", "ingest", "scoring", "cases", "gateway")
+
+
+def _up(args: argparse.Namespace) -> int:
+    from openirm.config import StackConfig
+    from openirm.launcher import Stack, StackError
+
+    config = StackConfig.from_env(Path(args.data_dir) if args.data_dir else None)
+    stack = Stack(config)
+    stopping = False
+
+    def _stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    t0 = time.monotonic()
+    print(f"OpenIRM: data in {config.data_dir}", flush=True)
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"OpenIRM failed to start: {exc}", file=sys.stderr)
+        return 1
+    code = 0
+    try:
+        admin = stack.admin
+        assert admin is not None
+        print(f"\nOpenIRM is ready in {time.monotonic() - t0:.1f} s", flush=True)
+        where = "embedded" if stack.postgres else "configured URL"
+        print(f"  database          {where}")
+        print(f"  redis             {'embedded Redis' if stack.redis else 'configured URL'}")
+        print(f"  GraphQL           {config.url('gateway')}/graphql")
+        for name in ("identity", "ingest", "scoring", "cases"):
+            print(f"  {name:<17} {config.url(name)}/docs")
+        if admin.created:
+            print(f"\n  Admin account created: {admin.email} / {admin.password}")
+            print("  (shown once; set OPENIRM_ADMIN_EMAIL / OPENIRM_ADMIN_PASSWORD to choose it)")
+        else:
+            print(f"\n  Admin account: {admin.email} (exists; password as set when created)")
+        if args.demo:
+            from openirm.demo import DEMO_PASSWORD, DEMO_STAFF, seed
+
+            password = admin.password or os.environ.get("OPENIRM_ADMIN_PASSWORD")
+            if not password:
+                print("  --demo needs the admin password: set OPENIRM_ADMIN_PASSWORD",
+                      file=sys.stderr)
+            else:
+                result = seed(config, admin.email, password)
+                staff = ", ".join(email for email, _, _ in DEMO_STAFF)
+                print(f"\n  Demo seeded: {result['receipt']['accepted']} new events; staff {staff} "
+                      f"(password {DEMO_PASSWORD})")
+                if result["alert"]:
+                    a = result["alert"]
+                    print(f"  Alert raised after {result['alert_after_s']} s: {a['alias']} "
+                          f"score {a['score']} ({a['severity']}) under '{a['policy_name']}'")
+                else:
+                    print("  No demo alert yet; check the worker logs", file=sys.stderr)
+        print("\nPress Ctrl-C to stop.", flush=True)
+        while not stopping:
+            crashed = stack.crashed()
+            if crashed:
+                print(f"\nOpenIRM: {', '.join(crashed)} stopped unexpectedly; stopping the whole "
+                      "stack.", file=sys.stderr)
+                code = 1
+                break
+            time.sleep(0.5)
+    finally:
+        print("\nOpenIRM: stopping...", flush=True)
+        stack.stop()
+        print("OpenIRM: stopped.")
+    return code
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from openirm.migrate import upgrade
+    from services.kit.settings import KitSettings
+
+    upgrade(KitSettings().database_url)
+    print("migrations applied")
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from openirm.launcher import _ensure_admin
+
+    email = os.environ.get("OPENIRM_ADMIN_EMAIL", "admin@openirm.local")
+    password = os.environ.get("OPENIRM_ADMIN_PASSWORD")
+    if not password or len(password) < 12:
+        print("set OPENIRM_ADMIN_PASSWORD (at least 12 characters)", file=sys.stderr)
+        return 2
+    env = {k: v for k, v in os.environ.items() if k.startswith("OPENIRM_")}
+    created = asyncio.run(_ensure_admin(env, email, password))
+    print(f"admin {email} {'created' if created else 'exists already'}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    target = "gateway.app:app" if args.service == "gateway" else f"services.{args.service}.app:app"
+    uvicorn.run(target, host=args.host, port=args.port, workers=args.workers,
+                log_level="warning", timeout_graceful_shutdown=10, proxy_headers=False)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    module = __import__(f"services.{args.service}.worker", fromlist=["WorkerSettings"])
+    run_worker(module.WorkerSettings)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from openirm.contracts import check, export
+
+    if args.check:
+        drift = check()
+        for rel in drift:
+            print(f"drift: contracts/{rel}")
+        return 1 if drift else 0
+    written = export()
+    print("\n".join(f"wrote contracts/{r}" for r in written) or "contracts are up to date")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="openirm", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the whole stack (embedded servers unless URLs are set)")
+    up.add_argument("--demo", action="store_true", help="seed a departing-employee scenario")
+    up.add_argument("--data-dir", help="where embedded data lives (default ./.openirm)")
+    up.set_defaults(func=_up)
+    sub.add_parser("migrate", help="apply migrations to OPENIRM_DATABASE_URL").set_defaults(
+        func=_migrate)
+    sub.add_parser("create-admin", help="create the first Admin from OPENIRM_ADMIN_EMAIL / "
+                   "OPENIRM_ADMIN_PASSWORD if it does not exist").set_defaults(func=_create_admin)
+    serve = sub.add_parser("serve", help="run one service or the gateway")
+    serve.add_argument("service", choices=SERVE_TARGETS)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+    worker = sub.add_parser("worker", help="run a service's arq worker")
+    worker.add_argument("service", choices=("scoring", "cases"))
+    worker.set_defaults(func=_worker)
+    export = sub.add_parser("export-contracts", help="write contracts/ from the code")
+    export.add_argument("--check", action="store_true", help="only report drift (exit 1)")
+    export.set_defaults(func=_export)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

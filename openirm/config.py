@@ -1,0 +1,62 @@
+"""What the launcher needs to know: where data lives, which ports, which URLs, which secrets.
+Read from the same OPENIRM_ environment variables as the services."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("identity", "ingest", "scoring", "cases")
+WORKERS = ("scoring", "cases")
+DEFAULT_PORTS = {"gateway": 8100, "ingest": 8101, "scoring": 8102, "cases": 8103,
+                 "identity": 8104}
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    database_url: str | None = None
+    redis_url: str | None = None
+    env: str = "development"
+    log_format: str = "text"
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None) -> StackConfig:
+        base = int(os.environ.get("OPENIRM_PORT_BASE", "8100"))
+        return cls(
+            data_dir=(data_dir or Path(os.environ.get("OPENIRM_DATA_DIR", ".openirm"))).resolve(),
+            host=os.environ.get("OPENIRM_HOST", "127.0.0.1"),
+            ports={name: base + offset for name, offset in
+                   (("gateway", 0), ("ingest", 1), ("scoring", 2), ("cases", 3),
+                    ("identity", 4))},
+            database_url=os.environ.get("OPENIRM_DATABASE_URL") or None,
+            redis_url=os.environ.get("OPENIRM_REDIS_URL") or None,
+            env=os.environ.get("OPENIRM_ENV", "development"),
+            log_format=os.environ.get("OPENIRM_LOG_FORMAT", "text"),
+        )
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+
+def load_secrets(data_dir: Path) -> dict[str, str]:
+    """Secrets from the environment, else generated once and kept in data_dir (development)."""
+    path = data_dir / "secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for key in ("jwt_secret", "identity_key"):
+        env = os.environ.get(f"OPENIRM_{key.upper()}")
+        if env:
+            stored[key] = env
+        elif key not in stored:
+            stored[key], changed = secrets.token_urlsafe(32), True
+    if changed:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored))
+        path.chmod(0o600)
+    return stored

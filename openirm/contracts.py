@@ -1,0 +1,58 @@
+"""Generate what integrators build against: each service's OpenAPI, the GraphQL SDL, the
+canonical event schema and the job payload schemas. `check()` reports drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACTS = ROOT / "contracts"
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def render() -> dict[str, str]:
+    from gateway.schema import sdl
+    from services.ingest.events.schemas import ActivityEvent, EventBatch
+    from services.kit.jobs import JOBS
+
+    files: dict[str, str] = {}
+    for name in ("identity", "ingest", "scoring", "cases"):
+        module = __import__(f"services.{name}.app", fromlist=["create"])
+        files[f"openapi/{name}.json"] = _json(module.create().openapi())
+    files["schema.graphql"] = sdl().rstrip() + "\n"
+    files["events/activity-event.v1.schema.json"] = _json(ActivityEvent.model_json_schema())
+    files["events/event-batch.v1.schema.json"] = _json(EventBatch.model_json_schema())
+    for job, (queue, model) in sorted(JOBS.items()):
+        schema = model.model_json_schema()
+        schema["x-queue"] = queue
+        files[f"jobs/{job}.schema.json"] = _json(schema)
+    return files
+
+
+def export(target: Path = CONTRACTS) -> list[str]:
+    written = []
+    for rel, content in render().items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != content:
+            path.write_text(content)
+            written.append(rel)
+    return written
+
+
+def check(target: Path = CONTRACTS) -> list[str]:
+    """Files whose committed content differs from what the code generates (or is missing)."""
+    drift = []
+    rendered = render()
+    for rel, content in rendered.items():
+        path = target / rel
+        if not path.exists() or path.read_text() != content:
+            drift.append(rel)
+    for path in target.rglob("*"):
+        if path.is_file() and str(path.relative_to(target)) not in rendered:
+            drift.append(f"{path.relative_to(target)} (no longer generated)")
+    return sorted(drift)

@@ -1,0 +1,211 @@
+"""`openirm up`: the whole stack on one machine, each service, the gateway and the workers in
+their own process, on embedded PostgreSQL and Redis unless URLs are configured. The tests and
+benchmarks start the stack through this same class."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import IO
+
+import httpx
+
+from openirm import migrate
+from openirm.config import SERVICES, WORKERS, StackConfig, load_secrets
+from openirm.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
+
+log = logging.getLogger("openirm.launcher")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen
+    log_file: IO[bytes] | None
+
+
+@dataclass
+class AdminCredentials:
+    email: str
+    password: str | None  # None when the account already existed
+    created: bool
+
+
+class Stack:
+    def __init__(self, config: StackConfig, *, log_to_files: bool = False) -> None:
+        self.config = config
+        self.log_to_files = log_to_files
+        self.postgres: EmbeddedPostgres | None = None
+        self.redis: EmbeddedRedis | None = None
+        self.children: dict[str, Child] = {}
+        self.database_url = config.database_url or ""
+        self.redis_url = config.redis_url or ""
+        self.secrets: dict[str, str] = {}
+        self.admin: AdminCredentials | None = None
+
+    # -- infrastructure -------------------------------------------------------------------
+    def start_infrastructure(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.database_url:
+            self.postgres = start_postgres(self.config.data_dir / "postgres")
+            self.database_url = self.postgres.url
+        if not self.redis_url:
+            self.redis = start_redis(self.config.data_dir / "redis")
+            self.redis_url = self.redis.url
+        self.secrets = load_secrets(self.config.data_dir)
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "OPENIRM_ENV": self.config.env,
+            "OPENIRM_LOG_FORMAT": self.config.log_format,
+            "OPENIRM_DATABASE_URL": self.database_url,
+            "OPENIRM_REDIS_URL": self.redis_url,
+            "OPENIRM_JWT_SECRET": self.secrets["jwt_secret"],
+            "OPENIRM_IDENTITY_KEY": self.secrets["identity_key"],
+            **{f"OPENIRM_{name.upper()}_URL": self.config.url(name) for name in SERVICES},
+        })
+        return env
+
+    def migrate(self) -> None:
+        migrate.upgrade(self.database_url)
+
+    def ensure_admin(self) -> AdminCredentials:
+        email = os.environ.get("OPENIRM_ADMIN_EMAIL", "admin@openirm.local")
+        password = os.environ.get("OPENIRM_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        created = asyncio.run(_ensure_admin(self.env(), email, password))
+        self.admin = AdminCredentials(email, password if created else None, created)
+        return self.admin
+
+    # -- processes ------------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log_file = None
+        out: IO[bytes] | int | None = None
+        if self.log_to_files:
+            logs = self.config.data_dir / "logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            log_file = open(logs / f"{name}.log", "ab")
+            out = log_file
+        proc = subprocess.Popen(argv, env=self.env(), stdout=out, stderr=out,
+                                start_new_session=True)
+        self.children[name] = Child(name, argv, proc, log_file)
+
+    def start_processes(self) -> None:
+        for name in (*SERVICES, "gateway"):
+            port = self.config.ports[name]
+            if not _port_free(self.config.host, port):
+                self.stop()
+                raise StackError(f"port {port} for {name} is in use; set OPENIRM_PORT_BASE")
+        cli = [sys.executable, "-m", "openirm.cli"]
+        for name in (*SERVICES, "gateway"):
+            self._spawn(name, [*cli, "serve", name, "--host", self.config.host,
+                               "--port", str(self.config.ports[name])])
+        for name in WORKERS:
+            self._spawn(f"{name}-worker", [*cli, "worker", name])
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = {name: self.config.url(name) + "/readyz" for name in (*SERVICES, "gateway")}
+        with httpx.Client(timeout=2) as client:
+            while pending:
+                crashed = self.crashed()
+                if crashed:
+                    raise StackError(f"{', '.join(crashed)} exited during start-up")
+                for name, url in list(pending.items()):
+                    try:
+                        if client.get(url).status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise StackError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
+                if pending:
+                    time.sleep(0.1)
+
+    def crashed(self) -> list[str]:
+        return [f"{c.name} (exit {c.process.returncode})" for c in self.children.values()
+                if c.process.poll() is not None]
+
+    def start(self, ready_timeout: float = 90.0) -> None:
+        self.start_infrastructure()
+        self.migrate()
+        self.ensure_admin()
+        self.start_processes()
+        try:
+            self.wait_ready(ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Graceful: SIGTERM to every child (servers finish in-flight requests, workers their
+        jobs), then SIGKILL whatever is still running after `timeout`."""
+        for child in self.children.values():
+            if child.process.poll() is None:
+                try:
+                    os.killpg(child.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + timeout
+        for child in self.children.values():
+            try:
+                child.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(child.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                child.process.wait()
+            if child.log_file:
+                child.log_file.close()
+        self.children.clear()
+        if self.redis:
+            self.redis.stop()
+            self.redis = None
+        if self.postgres:
+            self.postgres.stop()
+            self.postgres = None
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+async def _ensure_admin(env: dict[str, str], email: str, password: str) -> bool:
+    from services.identity.accounts.service import ensure_admin
+    from services.identity.app import build_runtime
+    from services.identity.settings import IdentitySettings
+    from services.kit.authz import bump_rules_version
+
+    given = {key: env[f"OPENIRM_{key.upper()}"] for key in
+             ("database_url", "redis_url", "jwt_secret", "identity_key", "env")
+             if env.get(f"OPENIRM_{key.upper()}")}
+    settings = IdentitySettings(**given)
+    rt = build_runtime(settings)
+    try:
+        async with rt.db.unit_of_work() as uow:
+            created = await ensure_admin(rt, uow, email, password)
+        if created:
+            await bump_rules_version(rt.redis)
+        return created
+    finally:
+        await rt.close()

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.cases.alerts import service
+from services.cases.alerts.schemas import (
+    AlertConfirm,
+    AlertDismiss,
+    AlertPage,
+    AlertRead,
+    AlertStatus,
+    Severity,
+)
+from services.kit.deps import RuntimeDep, UoW, require
+from services.kit.errors import problem_responses
+from services.kit.tokens import Principal
+
+router = APIRouter(tags=["alerts"])
+Reader = Annotated[Principal, require("alerts", "read")]
+Writer = Annotated[Principal, require("alerts", "write")]
+
+
+@router.get("/alerts", operation_id="alerts:list", response_model=AlertPage,
+            responses=problem_responses(401, 403, 422))
+async def list_alerts(uow: UoW, _: Reader, status: AlertStatus | None = None,
+                      severity: Severity | None = None, cursor: str | None = None,
+                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> AlertPage:
+    """The alert queue, newest first, filtered by status and severity."""
+    return await service.list_alerts(uow, status=status, severity=severity, cursor=cursor,
+                                     limit=limit)
+
+
+@router.get("/alerts/{alert_id}", operation_id="alerts:get", response_model=AlertRead,
+            responses=problem_responses(401, 403, 404))
+async def get_alert(uow: UoW, alert_id: uuid.UUID, _: Reader) -> AlertRead:
+    return AlertRead.model_validate(await service.get_alert(uow, alert_id))
+
+
+@router.post("/alerts/{alert_id}/confirm", operation_id="alerts:confirm",
+             response_model=AlertRead, responses=problem_responses(401, 403, 404, 409, 422))
+async def confirm_alert(rt: RuntimeDep, uow: UoW, alert_id: uuid.UUID, body: AlertConfirm,
+                        principal: Writer) -> AlertRead:
+    """Confirm the alert into a new case (or an existing active case of the same person)."""
+    return await service.confirm(rt, uow, principal.subject, alert_id, body)
+
+
+@router.post("/alerts/{alert_id}/dismiss", operation_id="alerts:dismiss",
+             response_model=AlertRead, responses=problem_responses(401, 403, 404, 409, 422))
+async def dismiss_alert(rt: RuntimeDep, uow: UoW, alert_id: uuid.UUID, body: AlertDismiss,
+                        principal: Writer) -> AlertRead:
+    return await service.dismiss(rt, uow, principal.subject, alert_id, body)

@@ -1,0 +1,115 @@
+"""The alert queue: alerts arrive from scoring's candidate feed; reviewers triage them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func
+
+from services.cases.alerts import repository as repo
+from services.cases.alerts.exceptions import AlertNotFound, AlertNotOpen
+from services.cases.alerts.schemas import AlertConfirm, AlertDismiss, AlertPage, AlertRead
+from services.cases.cases import service as case_service
+from services.cases.models import Alert
+from services.kit.db import UnitOfWork
+from services.kit.errors import InvalidInput
+from services.kit.pagination import decode_cursor, encode_cursor
+from services.kit.runtime import Runtime
+
+
+async def list_alerts(uow: UnitOfWork, *, status: str | None, severity: str | None,
+                      cursor: str | None, limit: int) -> AlertPage:
+    decoded = decode_cursor(cursor, 2)
+    after = None
+    if decoded:
+        try:
+            after = (datetime.fromisoformat(decoded[0]), uuid.UUID(decoded[1]))
+        except (TypeError, ValueError):
+            raise InvalidInput("cursor is not valid", code="invalid_cursor") from None
+    rows = await repo.page(uow.session, status=status, severity=severity, after=after,
+                           limit=limit + 1)
+    items = [AlertRead.model_validate(a) for a in rows[:limit]]
+    nxt = encode_cursor([items[-1].created_at.isoformat(), str(items[-1].id)]) \
+        if len(rows) > limit else None
+    return AlertPage(items=items, next_cursor=nxt)
+
+
+async def get_alert(uow: UnitOfWork, alert_id: uuid.UUID, *, for_update: bool = False) -> Alert:
+    alert = await repo.get(uow.session, alert_id, for_update=for_update)
+    if alert is None:
+        raise AlertNotFound("no such alert")
+    return alert
+
+
+def _require_open(alert: Alert) -> None:
+    if alert.status != "needs_review":
+        raise AlertNotOpen(f"alert is already {alert.status}",
+                           extra={"current_status": alert.status})
+
+
+async def confirm(rt: Runtime, uow: UnitOfWork, actor: str, alert_id: uuid.UUID,
+                  body: AlertConfirm) -> AlertRead:
+    """Confirm into a new case, or into an existing active case about the same person."""
+    alert = await get_alert(uow, alert_id, for_update=True)
+    _require_open(alert)
+    if body.case_id:
+        case = await case_service.get_active_for_subject(uow, body.case_id, alert.subject_id)
+    else:
+        title = body.title or f"{alert.policy_name}: {alert.alias}"
+        case = await case_service.open_case(rt, uow, actor, title, alert.subject_id, alert.alias)
+    alert.status, alert.case_id, alert.updated_at = "confirmed", case.id, func.now()
+    await uow.session.flush()
+    await uow.session.refresh(alert)
+    await rt.audit.record(uow.session, actor=actor, action="alert.confirm",
+                          target=f"alert:{alert.id}",
+                          detail={"before": {"status": "needs_review"},
+                                  "after": {"status": "confirmed", "case_id": str(case.id)}})
+    return AlertRead.model_validate(alert)
+
+
+async def dismiss(rt: Runtime, uow: UnitOfWork, actor: str, alert_id: uuid.UUID,
+                  body: AlertDismiss) -> AlertRead:
+    alert = await get_alert(uow, alert_id, for_update=True)
+    _require_open(alert)
+    alert.status, alert.dismiss_reason = "dismissed", body.reason.value
+    alert.dismiss_comment, alert.updated_at = body.comment, func.now()
+    await uow.session.flush()
+    await uow.session.refresh(alert)
+    await rt.audit.record(uow.session, actor=actor, action="alert.dismiss",
+                          target=f"alert:{alert.id}",
+                          detail={"before": {"status": "needs_review"},
+                                  "after": {"status": "dismissed", "reason": body.reason.value,
+                                            "comment": body.comment}})
+    return AlertRead.model_validate(alert)
+
+
+async def apply_candidate(rt: Runtime, uow: UnitOfWork, c: dict) -> str:
+    """Idempotent upsert of one alert candidate: update the open alert for this policy and
+    person if the candidate is newer, open a new alert if none is open, else ignore."""
+    policy_id, subject_id = uuid.UUID(c["policy_id"]), uuid.UUID(c["subject_id"])
+    existing = await repo.open_or_newer(uow.session, policy_id, subject_id, c["version"])
+    if any(a.score_version >= c["version"] for a in existing):
+        return "ignored"
+    open_alert = next((a for a in existing if a.status == "needs_review"), None)
+    fields = {"score": c["score"], "severity": c["severity"], "score_version": c["version"],
+              "explanation": c["explanation"], "alias": c["alias"],
+              "policy_name": c["policy_name"]}
+    if open_alert:
+        before = {"score": open_alert.score, "severity": open_alert.severity}
+        for key, value in fields.items():
+            setattr(open_alert, key, value)
+        open_alert.updated_at = func.now()
+        await rt.audit.record(uow.session, actor="service:scoring", action="alert.update",
+                              target=f"alert:{open_alert.id}",
+                              detail={"before": before, "after": {"score": c["score"],
+                                                                  "severity": c["severity"]}})
+        return "updated"
+    alert = Alert(policy_id=policy_id, subject_id=subject_id, status="needs_review", **fields)
+    uow.session.add(alert)
+    await uow.session.flush()
+    await rt.audit.record(uow.session, actor="service:scoring", action="alert.raise",
+                          target=f"alert:{alert.id}",
+                          detail={"policy_id": c["policy_id"], "score": c["score"],
+                                  "severity": c["severity"]})
+    return "created"

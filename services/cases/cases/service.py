@@ -1,0 +1,104 @@
+"""Cases: opened from confirmed alerts, annotated with notes, closed with a resolution."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func
+
+from services.cases.cases import repository as repo
+from services.cases.cases.exceptions import CaseClosed, CaseNotFound, CaseSubjectMismatch
+from services.cases.cases.schemas import CaseClose, CasePage, CaseRead, NoteCreate, NoteRead
+from services.cases.models import Case, Note
+from services.kit.db import UnitOfWork
+from services.kit.errors import InvalidInput
+from services.kit.pagination import decode_cursor, encode_cursor
+from services.kit.runtime import Runtime
+
+
+async def get_case(uow: UnitOfWork, case_id: uuid.UUID, *, for_update: bool = False) -> Case:
+    case = await repo.get(uow.session, case_id, for_update=for_update)
+    if case is None:
+        raise CaseNotFound("no such case")
+    return case
+
+
+async def get_active_for_subject(uow: UnitOfWork, case_id: uuid.UUID, subject_id: uuid.UUID
+                                 ) -> Case:
+    case = await get_case(uow, case_id, for_update=True)
+    if case.status != "active":
+        raise CaseClosed("the case is closed")
+    if case.subject_id != subject_id:
+        raise CaseSubjectMismatch("the case concerns another person")
+    return case
+
+
+async def open_case(rt: Runtime, uow: UnitOfWork, actor: str, title: str,
+                    subject_id: uuid.UUID, alias: str) -> Case:
+    case = Case(title=title, subject_id=subject_id, alias=alias, status="active",
+                created_by=actor)
+    uow.session.add(case)
+    await uow.session.flush()
+    await rt.audit.record(uow.session, actor=actor, action="case.open", target=f"case:{case.id}",
+                          detail={"after": {"title": title, "subject_id": str(subject_id)}})
+    return case
+
+
+async def list_cases(uow: UnitOfWork, *, status: str | None, cursor: str | None, limit: int
+                     ) -> CasePage:
+    decoded = decode_cursor(cursor, 2)
+    after = None
+    if decoded:
+        try:
+            after = (datetime.fromisoformat(decoded[0]), uuid.UUID(decoded[1]))
+        except (TypeError, ValueError):
+            raise InvalidInput("cursor is not valid", code="invalid_cursor") from None
+    rows = await repo.page(uow.session, status=status, after=after, limit=limit + 1)
+    items = [CaseRead.model_validate(c) for c in rows[:limit]]
+    nxt = encode_cursor([items[-1].created_at.isoformat(), str(items[-1].id)]) \
+        if len(rows) > limit else None
+    return CasePage(items=items, next_cursor=nxt)
+
+
+async def add_note(rt: Runtime, uow: UnitOfWork, actor: str, case_id: uuid.UUID,
+                   body: NoteCreate) -> NoteRead:
+    case = await get_case(uow, case_id)
+    if case.status != "active":
+        raise CaseClosed("notes cannot be added to a closed case")
+    note = Note(case_id=case_id, author=actor, body=body.body)
+    uow.session.add(note)
+    case.updated_at = func.now()
+    await uow.session.flush()
+    await uow.session.refresh(note)
+    await rt.audit.record(uow.session, actor=actor, action="case.note.add",
+                          target=f"case:{case_id}", detail={"note_id": str(note.id)})
+    return NoteRead.model_validate(note)
+
+
+async def list_notes(uow: UnitOfWork, case_id: uuid.UUID) -> list[NoteRead]:
+    await get_case(uow, case_id)
+    return [NoteRead.model_validate(n) for n in await repo.notes(uow.session, case_id)]
+
+
+async def close(rt: Runtime, uow: UnitOfWork, actor: str, case_id: uuid.UUID, body: CaseClose
+                ) -> CaseRead:
+    """Close with a classification and the action taken; its confirmed alerts are resolved."""
+    from services.cases.alerts.repository import of_case
+
+    case = await get_case(uow, case_id, for_update=True)
+    if case.status != "active":
+        raise CaseClosed("the case is already closed")
+    case.status, case.classification = "closed", body.classification.value
+    case.resolution, case.closed_at, case.updated_at = body.resolution, func.now(), func.now()
+    for alert in await of_case(uow.session, case_id):
+        if alert.status == "confirmed":
+            alert.status, alert.updated_at = "resolved", func.now()
+    await uow.session.flush()
+    await uow.session.refresh(case)
+    await rt.audit.record(uow.session, actor=actor, action="case.close", target=f"case:{case_id}",
+                          detail={"before": {"status": "active"},
+                                  "after": {"status": "closed",
+                                            "classification": body.classification.value,
+                                            "resolution": body.resolution}})
+    return CaseRead.model_validate(case)

@@ -1,0 +1,82 @@
+"""Tables of the cases schema."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+SCHEMA = "cases"
+
+
+def _ts(nullable: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable,
+                  server_default=None if nullable else func.now())
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_queue", "status", "severity", "created_at"),
+        Index("ux_alert_open_per_policy_subject", "policy_id", "subject_id", unique=True,
+              postgresql_where=text("status = 'needs_review'")),
+        {"schema": SCHEMA},
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    policy_id: uuid.UUID
+    policy_name: str = Field(sa_column=Column(String(200), nullable=False))
+    subject_id: uuid.UUID = Field(index=True)
+    alias: str = Field(sa_column=Column(String(40), nullable=False))
+    status: str = Field(sa_column=Column(String(20), nullable=False))
+    severity: str = Field(sa_column=Column(String(16), nullable=False))
+    score: int
+    score_version: int
+    explanation: dict[str, Any] = Field(default_factory=dict,
+                                        sa_column=Column(JSONB, nullable=False))
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="cases.case.id")
+    dismiss_reason: str | None = Field(default=None, sa_column=Column(String(40)))
+    dismiss_comment: str | None = Field(default=None, sa_column=Column(String(2000)))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    title: str = Field(sa_column=Column(String(300), nullable=False))
+    subject_id: uuid.UUID = Field(index=True)
+    alias: str = Field(sa_column=Column(String(40), nullable=False))
+    status: str = Field(sa_column=Column(String(20), nullable=False))
+    classification: str | None = Field(default=None, sa_column=Column(String(40)))
+    resolution: str | None = Field(default=None, sa_column=Column(String(2000)))
+    created_by: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Note(SQLModel, table=True):
+    __tablename__ = "note"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.case.id", index=True)
+    author: str = Field(sa_column=Column(String(200), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class FeedCursor(SQLModel, table=True):
+    __tablename__ = "feed_cursor"
+    __table_args__ = {"schema": SCHEMA}
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    cursor: str | None = Field(default=None, sa_column=Column(String(200)))
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from services.identity.accounts import service
+from services.identity.accounts.schemas import (
+    AccountCreate,
+    AccountRead,
+    RolesUpdate,
+    SignIn,
+    TokenRead,
+)
+from services.kit.deps import PrincipalDep, RuntimeDep, UoW, require
+from services.kit.errors import problem_responses
+from services.kit.tokens import Principal
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post("/auth/token", operation_id="auth:token", response_model=TokenRead,
+             responses=problem_responses(401, 422))
+async def sign_in(rt: RuntimeDep, body: SignIn) -> TokenRead:
+    """Exchange email and password for a short-lived access token."""
+    return await service.sign_in(rt, body.email, body.password)
+
+
+@router.get("/accounts/me", operation_id="accounts:me", response_model=AccountRead,
+            responses=problem_responses(401, 404))
+async def me(uow: UoW, principal: PrincipalDep) -> AccountRead:
+    kind, _, raw_id = principal.subject.partition(":")
+    if kind != "user":
+        raise service.AccountNotFound("the caller is not a staff account")
+    return await service.get(uow, uuid.UUID(raw_id))
+
+
+@router.post("/accounts", operation_id="accounts:create", response_model=AccountRead,
+             status_code=201, responses=problem_responses(401, 403, 409, 422))
+async def create_account(rt: RuntimeDep, uow: UoW, body: AccountCreate,
+                         principal: Annotated[Principal, require("accounts", "write")]
+                         ) -> AccountRead:
+    return await service.create(rt, uow, principal.subject, body)
+
+
+@router.get("/accounts", operation_id="accounts:list", response_model=list[AccountRead],
+            responses=problem_responses(401, 403))
+async def list_accounts(uow: UoW, _: Annotated[Principal, require("accounts", "read")]
+                        ) -> list[AccountRead]:
+    return await service.list_accounts(uow)
+
+
+@router.put("/accounts/{account_id}/roles", operation_id="accounts:set_roles",
+            response_model=AccountRead, responses=problem_responses(401, 403, 404, 422))
+async def set_roles(rt: RuntimeDep, uow: UoW, account_id: uuid.UUID, body: RolesUpdate,
+                    principal: Annotated[Principal, require("roles", "write")]) -> AccountRead:
+    return await service.set_roles(rt, uow, principal.subject, account_id, list(body.roles))

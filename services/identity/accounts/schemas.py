@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}$"
+
+Role = Literal["Admin", "Analyst", "Investigator", "Auditor"]
+
+
+class SignIn(BaseModel):
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class AccountCreate(BaseModel):
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
+    display_name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=12, max_length=1024)
+    roles: list[Role] = Field(default_factory=list, max_length=4)
+
+
+class AccountRead(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    active: bool
+    roles: list[Role]
+    created_at: datetime | None = None
+
+
+class RolesUpdate(BaseModel):
+    roles: list[Role] = Field(max_length=4)

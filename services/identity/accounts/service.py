@@ -1,0 +1,112 @@
+"""Staff accounts, sign-in and role assignment."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from services.identity.accounts import repository as repo
+from services.identity.accounts.exceptions import (
+    AccountExists,
+    AccountNotFound,
+    InvalidCredentials,
+)
+from services.identity.accounts.schemas import AccountCreate, AccountRead, TokenRead
+from services.identity.models import Account
+from services.kit.authz import bump_rules_version
+from services.kit.db import UnitOfWork
+from services.kit.runtime import Runtime
+
+_hasher = PasswordHasher()
+# Verifying against this keeps an unknown email as slow as a wrong password.
+_DUMMY_HASH = _hasher.hash("openirm-timing-equaliser")
+
+
+def subject_of(account_id: uuid.UUID) -> str:
+    return f"user:{account_id}"
+
+
+def _verify(hash_: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hash_, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+async def sign_in(rt: Runtime, email: str, password: str) -> TokenRead:
+    """Own transaction, so a failed attempt is audited even though the call fails."""
+    email = email.lower()
+    async with rt.db.unit_of_work() as uow:
+        account = await repo.by_email(uow.session, email)
+        ok = await asyncio.to_thread(_verify, account.password_hash if account else _DUMMY_HASH,
+                                     password)
+        ok = bool(account and ok and account.active)
+        actor = subject_of(account.id) if account else f"email:{email}"
+        await rt.audit.record(uow.session, actor=actor, action="auth.sign_in",
+                              outcome="success" if ok else "failure")
+    if not ok or account is None:
+        raise InvalidCredentials("email or password is wrong")
+    token = rt.codec.issue(subject_of(account.id), email=account.email)
+    return TokenRead(access_token=token, expires_in=rt.settings.access_token_ttl_s)
+
+
+def _read(account: Account, roles: list[str]) -> AccountRead:
+    return AccountRead(id=account.id, email=account.email, display_name=account.display_name,
+                       active=account.active, roles=sorted(roles), created_at=account.created_at)
+
+
+async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: AccountCreate) -> AccountRead:
+    email = data.email.lower()
+    if await repo.by_email(uow.session, email):
+        raise AccountExists(f"an account with email {email} exists")
+    pw_hash = await asyncio.to_thread(_hasher.hash, data.password)
+    account = Account(email=email, display_name=data.display_name, password_hash=pw_hash)
+    uow.session.add(account)
+    await uow.session.flush()
+    await repo.replace_roles(uow.session, subject_of(account.id), list(data.roles))
+    await rt.audit.record(uow.session, actor=actor, action="account.create",
+                          target=subject_of(account.id),
+                          detail={"after": {"email": email, "roles": sorted(data.roles)}})
+    await uow.session.refresh(account)
+    if data.roles:
+        uow.after_commit.append(lambda: bump_rules_version(rt.redis))
+    return _read(account, list(data.roles))
+
+
+async def get(uow: UnitOfWork, account_id: uuid.UUID) -> AccountRead:
+    account = await repo.by_id(uow.session, account_id)
+    if account is None:
+        raise AccountNotFound("no such account")
+    return _read(account, await repo.roles_of(uow.session, subject_of(account.id)))
+
+
+async def list_accounts(uow: UnitOfWork) -> list[AccountRead]:
+    roles = await repo.roles_by_subject(uow.session)
+    return [_read(a, roles.get(subject_of(a.id), [])) for a in await repo.list_all(uow.session)]
+
+
+async def set_roles(rt: Runtime, uow: UnitOfWork, actor: str, account_id: uuid.UUID,
+                    roles: list[str]) -> AccountRead:
+    account = await repo.by_id(uow.session, account_id)
+    if account is None:
+        raise AccountNotFound("no such account")
+    subject = subject_of(account.id)
+    before = await repo.roles_of(uow.session, subject)
+    await repo.replace_roles(uow.session, subject, roles)
+    await rt.audit.record(uow.session, actor=actor, action="account.roles.set", target=subject,
+                          detail={"before": before, "after": sorted(set(roles))})
+    uow.after_commit.append(lambda: bump_rules_version(rt.redis))
+    return _read(account, roles)
+
+
+async def ensure_admin(rt: Runtime, uow: UnitOfWork, email: str, password: str) -> bool:
+    """Create the first Admin if no account has that email; True when created."""
+    if await repo.by_email(uow.session, email.lower()):
+        return False
+    await create(rt, uow, "system:bootstrap",
+                 AccountCreate(email=email, display_name="Administrator", password=password,
+                               roles=["Admin"]))
+    return True

@@ -1,0 +1,43 @@
+"""The identity service: accounts and tokens, roles, the pseudonym map, reveal, the audit API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.identity.accounts import repository as accounts_repo
+from services.identity.accounts.router import router as accounts_router
+from services.identity.audit.router import router as audit_router
+from services.identity.people.crypto import IdentityVault
+from services.identity.people.router import router as people_router
+from services.identity.roles.router import router as roles_router
+from services.identity.settings import IdentitySettings
+from services.kit.app import create_app
+from services.kit.runtime import Runtime
+
+
+def build_runtime(settings: IdentitySettings | None = None) -> Runtime:
+    settings = settings or IdentitySettings()
+    rt: Runtime
+
+    async def load_assignments() -> list[tuple[str, str]]:
+        async with rt.db.sessionmaker() as session:
+            by_subject = await accounts_repo.roles_by_subject(session)
+        return [(s, r) for s, roles in by_subject.items() for r in roles]
+
+    rt = Runtime("identity", settings, load_assignments)
+    return rt
+
+
+def _setup(app: FastAPI, rt: Runtime) -> None:
+    app.state.vault = IdentityVault(rt.settings.identity_key)
+
+
+def create() -> FastAPI:
+    return create_app("identity", "OpenIRM identity", build_runtime,
+                      [accounts_router, roles_router, people_router, audit_router],
+                      "Staff accounts and tokens, role assignments, the monitored-person "
+                      "directory and pseudonym map, reveal, and the audit-log API.",
+                      setup=_setup)
+
+
+app = create()

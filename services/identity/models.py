@@ -1,0 +1,71 @@
+"""Tables of the identity schema."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, LargeBinary, String, func
+from sqlmodel import Field, SQLModel
+
+SCHEMA = "identity"
+
+
+def _now_col() -> Column:
+    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Account(SQLModel, table=True):
+    """A staff account (Admin, Analyst, Investigator, Auditor are role assignments)."""
+
+    __tablename__ = "account"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(sa_column=Column(String(320), unique=True, nullable=False))
+    display_name: str = Field(sa_column=Column(String(200), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(200), nullable=False))
+    active: bool = True
+    created_at: datetime | None = Field(default=None, sa_column=_now_col())
+
+
+class CasbinRule(SQLModel, table=True):
+    """Role assignments as Casbin grouping rules: ptype 'g', v0 subject, v1 role."""
+
+    __tablename__ = "casbin_rule"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: int | None = Field(default=None, primary_key=True)
+    ptype: str = Field(sa_column=Column(String(8), nullable=False))
+    v0: str = Field(sa_column=Column(String(200), nullable=False, index=True))
+    v1: str = Field(sa_column=Column(String(200), nullable=False))
+    v2: str | None = Field(default=None, sa_column=Column(String(200)))
+
+
+class Person(SQLModel, table=True):
+    """The pseudonym map: a monitored person's subject id and alias, identity encrypted."""
+
+    __tablename__ = "person"
+    __table_args__ = {"schema": SCHEMA}
+
+    subject_id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lookup_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    alias: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
+    identity_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_col())
+    updated_at: datetime | None = Field(default=None, sa_column=_now_col())
+
+
+class RevealGrant(SQLModel, table=True):
+    """Who may see whom, for which case, until when, and why."""
+
+    __tablename__ = "reveal_grant"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject_id: uuid.UUID = Field(foreign_key="identity.person.subject_id", index=True)
+    case_id: uuid.UUID
+    account_id: uuid.UUID = Field(foreign_key="identity.account.id", index=True)
+    justification: str = Field(sa_column=Column(String(2000), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_col())
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from services.kit.settings import KitSettings
+
+PLACEHOLDER_KEY = "change-me-identity-key-development-only"
+
+
+class IdentitySettings(KitSettings):
+    """`identity_key` protects the pseudonym map (encryption and blind index)."""
+
+    identity_key: str = PLACEHOLDER_KEY
+    reveal_ttl_s: int = 8 * 3600
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_key(self) -> IdentitySettings:
+        if self.env != "development" and self.identity_key == PLACEHOLDER_KEY:
+            raise ValueError("OPENIRM_IDENTITY_KEY must be set outside development")
+        return self

@@ -1,0 +1,48 @@
+"""The audit writer: every service INSERTs into `audit.audit_log` in the transaction of the action.
+The database itself refuses UPDATE/DELETE/TRUNCATE and chains each row to the previous one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, String, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from services.kit.context import request_id_var
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = {"schema": "audit"}
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+    at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    service: str = Field(sa_column=Column(String(32), nullable=False))
+    actor: str = Field(sa_column=Column(String(200), nullable=False))
+    action: str = Field(sa_column=Column(String(100), nullable=False))
+    target: str | None = Field(default=None, sa_column=Column(String(300)))
+    outcome: str = Field(default="success", sa_column=Column(String(20), nullable=False))
+    request_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    detail: dict[str, Any] = Field(default_factory=dict,
+                                   sa_column=Column(JSONB, nullable=False,
+                                                    server_default=text("'{}'::jsonb")))
+    prev_hash: str | None = Field(default=None, sa_column=Column(String(64)))
+    hash: str | None = Field(default=None, sa_column=Column(String(64)))
+
+
+class AuditWriter:
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    async def record(self, session: AsyncSession, *, actor: str, action: str,
+                     target: str | None = None, outcome: str = "success",
+                     detail: dict[str, Any] | None = None) -> None:
+        """Add the audit row to the caller's transaction (flushed, committed with the action)."""
+        session.add(AuditLog(service=self.service, actor=actor, action=action, target=target,
+                             outcome=outcome, request_id=request_id_var.get(),
+                             detail=detail or {}))
+        await session.flush()

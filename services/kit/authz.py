@@ -1,0 +1,91 @@
+"""Casbin decides every request. The permission table ships with the code; role assignments
+are data in identity and are reloaded whenever their version in Redis moves."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import casbin
+from redis.asyncio import Redis
+
+ROLES = ("Admin", "Analyst", "Investigator", "Auditor")
+RULES_VERSION_KEY = "openirm:authz:version"
+_HERE = Path(__file__).parent
+
+RuleLoader = Callable[[], Awaitable[list[tuple[str, str]]]]
+
+
+def _static_lines() -> list[list[str]]:
+    lines = []
+    for raw in (_HERE / "permissions.csv").read_text().splitlines():
+        raw = raw.strip()
+        if raw and not raw.startswith("#"):
+            lines.append([part.strip() for part in raw.split(",")])
+    return lines
+
+
+class Authorizer:
+    """Holds a Casbin enforcer; `load_assignments` returns (subject, role) pairs."""
+
+    def __init__(self, load_assignments: RuleLoader, redis: Redis | None,
+                 max_age_s: float = 30.0) -> None:
+        self._load = load_assignments
+        self._redis = redis
+        self._max_age_s = max_age_s
+        self._version: bytes | None = None
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+        self._static = _static_lines()
+        self.enforcer = self._build([])
+
+    def _build(self, assignments: list[tuple[str, str]]) -> casbin.Enforcer:
+        """A fresh enforcer, swapped in whole so no request sees a half-loaded rule set."""
+        e = casbin.Enforcer(str(_HERE / "rbac_model.conf"))
+        for line in self._static:
+            if line[0] == "p":
+                e.add_policy(*line[1:])
+            else:
+                e.add_grouping_policy(*line[1:])
+        for subject, role in assignments:
+            e.add_grouping_policy(subject, role)
+        return e
+
+    async def _current_version(self) -> bytes | None:
+        if self._redis is None:
+            return None
+        try:
+            return await self._redis.get(RULES_VERSION_KEY)
+        except Exception:  # Redis down: keep deciding on the rules we have
+            return self._version
+
+    async def refresh(self, *, force: bool = False) -> None:
+        version = await self._current_version()
+        stale = time.monotonic() - self._loaded_at > self._max_age_s
+        if not force and self._loaded_at and version == self._version and not stale:
+            return
+        async with self._lock:
+            if not force and self._loaded_at and version == self._version and not stale:
+                return
+            assignments = await self._load()
+            self.enforcer = self._build(assignments)
+            self._version, self._loaded_at = version, time.monotonic()
+
+    async def allowed(self, subject: str, obj: str, act: str) -> bool:
+        await self.refresh()
+        return bool(self.enforcer.enforce(subject, obj, act))
+
+    def roles_of(self, subject: str) -> list[str]:
+        return [r for r in self.enforcer.get_implicit_roles_for_user(subject) if r in ROLES]
+
+
+async def bump_rules_version(redis: Redis) -> None:
+    """Tell every service that role assignments changed (called after commit)."""
+    try:
+        await redis.incr(RULES_VERSION_KEY)
+    except Exception:
+        logging.getLogger("openirm.authz").warning("could not publish role change; services "
+                                                   "pick it up within their reload period")

@@ -1,0 +1,83 @@
+"""Database engine and the unit of work: one transaction per request or job; jobs are sent
+after commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def async_url(url: str) -> str:
+    """Accept plain `postgresql://` URLs (as operators write them) and use asyncpg."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    return url
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size,
+                               pool_pre_ping=True)
+
+
+@dataclass
+class PendingJob:
+    queue: str
+    function: str
+    kwargs: dict[str, Any]
+    job_id: str | None = None
+
+
+@dataclass
+class UnitOfWork:
+    """A session plus the jobs to enqueue once its transaction has committed."""
+
+    session: AsyncSession
+    jobs: list[PendingJob] = field(default_factory=list)
+    after_commit: list[Any] = field(default_factory=list)
+
+    def enqueue_after_commit(self, queue: str, function: str, *, job_id: str | None = None,
+                             **kwargs: Any) -> None:
+        self.jobs.append(PendingJob(queue, function, kwargs, job_id))
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.engine = create_engine(url, pool_size=pool_size)
+        self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession,
+                                               expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self, queue: Any = None) -> AsyncIterator[UnitOfWork]:
+        """Commit on success, roll back on error; then hand buffered jobs to the queue."""
+        async with self.sessionmaker() as session:
+            uow = UnitOfWork(session)
+            try:
+                yield uow
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        if queue is not None:
+            for job in uow.jobs:
+                await queue.enqueue(job)
+        for callback in uow.after_commit:
+            await callback()
+
+    async def ping(self) -> None:
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
+            await conn.execute(text("select 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,81 @@
+"""The job queue: arq over Redis; jobs are wake-ups carrying ids, safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from pydantic import BaseModel
+
+from services.kit.context import request_id_var
+
+log = logging.getLogger("openirm.jobs")
+
+SCORING_QUEUE = "openirm:scoring"
+CASES_QUEUE = "openirm:cases"
+
+
+def redis_settings(url: str) -> RedisSettings:
+    settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = 2
+    settings.conn_retries = 1
+    return settings
+
+
+class JobQueue:
+    """Enqueues jobs; a Redis outage is logged, not raised: durable state lives in PostgreSQL
+    and every consumer has a periodic catch-up, so a lost wake-up only delays work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._pool: ArqRedis | None = None
+
+    async def pool(self) -> ArqRedis:
+        if self._pool is None:
+            self._pool = await create_pool(redis_settings(self.url))
+        return self._pool
+
+    async def enqueue(self, job: Any) -> bool:
+        try:
+            pool = await self.pool()
+            kwargs = dict(job.kwargs)
+            kwargs.setdefault("request_id", request_id_var.get())
+            await pool.enqueue_job(job.function, _job_id=job.job_id, _queue_name=job.queue,
+                                   **kwargs)
+            return True
+        except Exception as exc:  # Redis down: the catch-up job will pick the work up
+            log.warning("enqueue of %s failed, relying on catch-up: %s", job.function, exc)
+            return False
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
+
+
+class ScoreWake(BaseModel):
+    """Ingest committed new events: read the feed from the durable cursor."""
+
+    request_id: str | None = None
+
+
+class ScorePolicy(BaseModel):
+    """A policy was created or changed: re-score everyone in its scope."""
+
+    policy_id: str
+    request_id: str | None = None
+
+
+class AlertSync(BaseModel):
+    """Scoring appended alert candidates: cases reads them from its durable cursor."""
+
+    request_id: str | None = None
+
+
+JOBS: dict[str, tuple[str, type[BaseModel]]] = {
+    "score.wake": (SCORING_QUEUE, ScoreWake),
+    "score.policy": (SCORING_QUEUE, ScorePolicy),
+    "alert.sync": (CASES_QUEUE, AlertSync),
+}

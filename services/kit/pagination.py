@@ -1,0 +1,34 @@
+"""Opaque cursors for keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from services.kit.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except Exception as exc:
+        raise InvalidInput("cursor is not valid", code="invalid_cursor") from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise InvalidInput("cursor is not valid", code="invalid_cursor")
+    return values

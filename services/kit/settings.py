@@ -1,0 +1,38 @@
+"""Settings shared by every service: one env prefix, typed URLs, refusal of placeholder secrets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-development-only"
+
+
+class KitSettings(BaseSettings):
+    """Base settings; each service subclasses it and adds its own fields."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENIRM_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "postgresql+asyncpg://postgres@localhost:5432/openirm"
+    redis_url: str = "redis://localhost:6379/0"
+    jwt_secret: str = PLACEHOLDER_SECRET
+    jwt_issuer: str = "openirm"
+    jwt_audience: str = "openirm"
+    access_token_ttl_s: int = Field(default=900, ge=30, le=86400)
+    ingest_url: str = "http://127.0.0.1:8101"
+    scoring_url: str = "http://127.0.0.1:8102"
+    cases_url: str = "http://127.0.0.1:8103"
+    identity_url: str = "http://127.0.0.1:8104"
+    log_format: Literal["text", "json"] = "text"
+    http_timeout_s: float = 10.0
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> KitSettings:
+        if self.env != "development" and self.jwt_secret == PLACEHOLDER_SECRET:
+            raise ValueError("OPENIRM_JWT_SECRET must be set outside development")
+        if len(self.jwt_secret) < 16:
+            raise ValueError("OPENIRM_JWT_SECRET must be at least 16 characters")
+        return self

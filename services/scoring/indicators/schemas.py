@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class IndicatorRead(BaseModel):
+    key: str
+    name: str
+    group: str
+    category: str
+    activity_types: list[str]
+    default_thresholds: list[int]
+    enabled: bool
+
+
+class IndicatorUpdate(BaseModel):
+    enabled: bool

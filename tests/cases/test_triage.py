@@ -1,0 +1,145 @@
+"""Triage: confirm into a case, dismiss with a reason, notes, closing; conflicts and access."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import Api
+from tests.factories import (
+    create_policy,
+    departing_story,
+    ingest,
+    person_email,
+    subject_of,
+    wait_for_alert,
+)
+
+
+@pytest.fixture(scope="module")
+def policy(api: Api) -> dict:
+    return create_policy(api)
+
+
+async def _fresh_alert(api: Api, policy: dict) -> dict:
+    actor = person_email()
+    ingest(api, departing_story(actor))
+    return await wait_for_alert(api, policy["id"], subject_of(api, actor)["subject_id"])
+
+
+async def test_confirm_into_a_case_note_and_close(api: Api, policy: dict,
+                                                  http: httpx.AsyncClient) -> None:
+    alert = await _fresh_alert(api, policy)
+    analyst = api.auth(api.token("Analyst"))
+    confirmed = await http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=analyst,
+                                json={"title": "Possible data theft"})
+    assert confirmed.status_code == 200
+    case_id = confirmed.json()["case_id"]
+    assert confirmed.json()["status"] == "confirmed"
+    case = (await http.get(f"{api.cases}/cases/{case_id}", headers=analyst)).json()
+    assert case["status"] == "active" and case["subject_id"] == alert["subject_id"]
+    assert case["alias"] == alert["alias"] and case["title"] == "Possible data theft"
+    note = await http.post(f"{api.cases}/cases/{case_id}/notes", headers=analyst,
+                           json={"body": "Checked with the manager."})
+    assert note.status_code == 201
+    notes = (await http.get(f"{api.cases}/cases/{case_id}/notes", headers=analyst)).json()
+    assert [n["body"] for n in notes] == ["Checked with the manager."]
+    closed = await http.post(f"{api.cases}/cases/{case_id}/close", headers=analyst,
+                             json={"classification": "confirmed_violation",
+                                   "resolution": "HR informed; access revoked"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert closed.json()["classification"] == "confirmed_violation"
+    after = (await http.get(f"{api.cases}/alerts/{alert['id']}", headers=analyst)).json()
+    assert after["status"] == "resolved"
+    again = await http.post(f"{api.cases}/cases/{case_id}/close", headers=analyst,
+                            json={"classification": "benign", "resolution": "x"})
+    assert again.status_code == 409 and again.json()["code"] == "case_closed"
+    late = await http.post(f"{api.cases}/cases/{case_id}/notes", headers=analyst,
+                           json={"body": "too late"})
+    assert late.status_code == 409
+    closed_cases = (await http.get(f"{api.cases}/cases", headers=analyst,
+                                   params={"status": "closed", "limit": 200})).json()
+    assert case_id in [c["id"] for c in closed_cases["items"]]
+
+
+async def test_dismiss_with_reason_and_illegal_transitions(api: Api, policy: dict,
+                                                           http: httpx.AsyncClient) -> None:
+    alert = await _fresh_alert(api, policy)
+    inv = api.auth(api.token("Investigator"))
+    missing_reason = await http.post(f"{api.cases}/alerts/{alert['id']}/dismiss", headers=inv,
+                                     json={})
+    assert missing_reason.status_code == 422
+    resp = await http.post(f"{api.cases}/alerts/{alert['id']}/dismiss", headers=inv,
+                           json={"reason": "expected_activity", "comment": "Approved move"})
+    assert resp.status_code == 200
+    assert resp.json()["status"] == "dismissed"
+    assert resp.json()["dismiss_reason"] == "expected_activity"
+    confirm = await http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=inv, json={})
+    assert confirm.status_code == 409 and confirm.json()["code"] == "alert_not_open"
+    dismissed = (await http.get(f"{api.cases}/alerts", headers=inv,
+                                params={"status": "dismissed", "limit": 200})).json()
+    assert alert["id"] in [a["id"] for a in dismissed["items"]]
+    assert all(a["status"] == "dismissed" for a in dismissed["items"])
+
+
+async def test_two_reviewers_at_once_one_wins(api: Api, policy: dict) -> None:
+    alert = await _fresh_alert(api, policy)
+    url = f"{api.cases}/alerts/{alert['id']}"
+    async with httpx.AsyncClient(timeout=30) as client:
+        results = await asyncio.gather(
+            client.post(f"{url}/confirm", headers=api.auth(api.token("Analyst")), json={}),
+            client.post(f"{url}/dismiss", headers=api.auth(api.token("Investigator")),
+                        json={"reason": "false_positive"}))
+    assert sorted(r.status_code for r in results) == [200, 409]
+
+
+async def test_confirm_into_an_existing_case_of_the_same_person(api: Api, policy: dict,
+                                                               http: httpx.AsyncClient) -> None:
+    alert = await _fresh_alert(api, policy)
+    other = await _fresh_alert(api, policy)
+    analyst = api.auth(api.token("Analyst"))
+    case_id = (await http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=analyst,
+                               json={})).json()["case_id"]
+    wrong = await http.post(f"{api.cases}/alerts/{other['id']}/confirm", headers=analyst,
+                            json={"case_id": case_id})
+    assert wrong.status_code == 409 and wrong.json()["code"] == "case_subject_mismatch"
+    unknown = await http.post(f"{api.cases}/alerts/{other['id']}/confirm", headers=analyst,
+                              json={"case_id": str(uuid.uuid4())})
+    assert unknown.status_code == 404
+
+
+async def test_queue_filters_and_pages(api: Api, policy: dict, http: httpx.AsyncClient) -> None:
+    await _fresh_alert(api, policy)
+    await _fresh_alert(api, policy)
+    analyst = api.auth(api.token("Analyst"))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 1, "status": "needs_review"} | ({"cursor": cursor} if cursor else {})
+        page = (await http.get(f"{api.cases}/alerts", headers=analyst, params=params)).json()
+        seen += [a["id"] for a in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor or len(seen) > 3:
+            break
+    assert len(seen) == len(set(seen)) >= 2
+    low = (await http.get(f"{api.cases}/alerts", headers=analyst,
+                          params={"severity": "high", "limit": 200})).json()
+    assert all(a["severity"] == "high" for a in low["items"])
+    bad = await http.get(f"{api.cases}/alerts", headers=analyst, params={"severity": "urgent"})
+    assert bad.status_code == 422
+
+
+async def test_only_reviewers_triage(api: Api, policy: dict, http: httpx.AsyncClient) -> None:
+    alert = await _fresh_alert(api, policy)
+    for token in (api.admin_token(), api.token("Auditor")):
+        headers = api.auth(token)
+        assert (await http.get(f"{api.cases}/alerts", headers=headers)).status_code == 403
+        resp = await http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=headers,
+                               json={})
+        assert resp.status_code == 403
+    missing = await http.get(f"{api.cases}/alerts/{uuid.uuid4()}",
+                             headers=api.auth(api.token("Analyst")))
+    assert missing.status_code == 404 and missing.json()["code"] == "alert_not_found"

@@ -1,0 +1,185 @@
+"""The test harness: each pytest-xdist worker starts the whole stack once (embedded PostgreSQL
+and Redis unless OPENIRM_TEST_DATABASE_URL / OPENIRM_TEST_REDIS_URL are given), through the
+same launcher as `openirm up`; tests talk to it over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from openirm.config import StackConfig
+from openirm.launcher import Stack
+
+ROLES = ("Admin", "Analyst", "Investigator", "Auditor")
+PASSWORD = "test-password-123456"
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker.startswith("gw") else 0
+
+
+def _free_port_block(size: int = 5) -> int:
+    rng = random.Random(os.getpid())
+    for _ in range(200):
+        base = rng.randrange(20000, 60000 - size)
+        ok = True
+        for port in range(base, base + size):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def _external_database(base_url: str, name: str) -> str:
+    """A fresh database per xdist worker on a server the caller pointed us at."""
+    import asyncpg
+
+    from services.kit.db import async_url
+
+    plain = async_url(base_url).replace("postgresql+asyncpg://", "postgresql://")
+
+    async def create() -> None:
+        conn = await asyncpg.connect(plain)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    head, _, tail = async_url(base_url).rpartition("/")
+    query = tail.partition("?")[2]
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+@dataclass
+class Api:
+    """URLs of the running stack plus helpers to get staff accounts with roles."""
+
+    stack: Stack
+    admin_email: str
+    admin_password: str
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return self.stack.config.url(name)
+
+    @property
+    def identity(self) -> str:
+        return self.url("identity")
+
+    @property
+    def ingest(self) -> str:
+        return self.url("ingest")
+
+    @property
+    def scoring(self) -> str:
+        return self.url("scoring")
+
+    @property
+    def cases(self) -> str:
+        return self.url("cases")
+
+    @property
+    def gateway(self) -> str:
+        return self.url("gateway") + "/graphql"
+
+    def sign_in(self, email: str, password: str) -> str:
+        resp = httpx.post(f"{self.identity}/auth/token", json={"email": email,
+                                                               "password": password})
+        resp.raise_for_status()
+        return resp.json()["access_token"]
+
+    def admin_token(self) -> str:
+        if "admin" not in self._tokens:
+            self._tokens["admin"] = self.sign_in(self.admin_email, self.admin_password)
+        return self._tokens["admin"]
+
+    def new_account(self, *roles: str) -> tuple[str, str]:
+        """A fresh staff account with these roles; returns (account id, token)."""
+        prefix = "-".join(r.lower() for r in roles) or "norole"
+        email = f"{prefix}-{uuid.uuid4().hex[:8]}@test.example"
+        resp = httpx.post(f"{self.identity}/accounts", headers=self.auth(self.admin_token()),
+                          json={"email": email, "display_name": email, "password": PASSWORD,
+                                "roles": list(roles)})
+        resp.raise_for_status()
+        return resp.json()["id"], self.sign_in(email, PASSWORD)
+
+    def token(self, role: str) -> str:
+        """A cached account per role (for tests that only need 'an Analyst')."""
+        if role not in self._tokens:
+            self._tokens[role] = self.new_account(role)[1]
+        return self._tokens[role]
+
+    def service_token(self, service: str = "scoring") -> str:
+        from services.kit.tokens import TokenCodec
+
+        codec = TokenCodec(self.stack.secrets["jwt_secret"], "openirm", "openirm", 600)
+        return codec.issue(f"service:{service}")
+
+    @staticmethod
+    def auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir: Path = tmp_path_factory.mktemp("openirm")
+    base = _free_port_block()
+    config = StackConfig.from_env(data_dir)
+    config.ports = {name: base + i for i, name in
+                    enumerate(("gateway", "ingest", "scoring", "cases", "identity"))}
+    config.database_url = None
+    config.redis_url = None
+    if url := os.environ.get("OPENIRM_TEST_DATABASE_URL"):
+        config.database_url = _external_database(url, f"openirm_test_{_worker_index()}")
+    if url := os.environ.get("OPENIRM_TEST_REDIS_URL"):
+        config.redis_url = f"{url.rstrip('/').rsplit('/', 1)[0]}/{1 + _worker_index()}" \
+            if url.startswith("redis") else url
+    os.environ["OPENIRM_ADMIN_PASSWORD"] = PASSWORD
+    s = Stack(config, log_to_files=True)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Api:
+    assert stack.admin is not None
+    return Api(stack, stack.admin.email, PASSWORD)
+
+
+@pytest.fixture
+async def http() -> httpx.AsyncClient:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """On a failure, attach the errors the stack's processes logged (they run out of process)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "stack" not in item.fixturenames:
+        return
+    logs = item.funcargs["stack"].config.data_dir / "logs"
+    for path in sorted(logs.glob("*.log")):
+        text = path.read_text(errors="replace")
+        at = text.rfind("Traceback")
+        if at >= 0:
+            report.sections.append((f"last error in {path.name}", text[at:][-4000:]))

@@ -1,0 +1,92 @@
+"""Test data made through the public APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import Api
+
+
+def person_email() -> str:
+    return f"person-{uuid.uuid4().hex[:10]}@contoso.example"
+
+
+def event(actor: str, type_: str, *, at: datetime | None = None, **attributes: Any) -> dict:
+    return {"id": f"t-{uuid.uuid4().hex}", "type": type_,
+            "occurred_at": (at or datetime.now(UTC)).isoformat(), "actor": actor,
+            "source": "test", "attributes": attributes}
+
+
+def departing_story(actor: str, *, usb: int = 12, cloud: int = 12, email: int = 0) -> list[dict]:
+    """A resignation two days ago and a burst of exfiltration today."""
+    now = datetime.now(UTC)
+    events = [event(actor, "hr.resignation", at=now - timedelta(days=2),
+                    resignation_date=(now - timedelta(days=2)).date().isoformat())]
+    events += [event(actor, "device.file_copied_to_usb", at=now - timedelta(seconds=i),
+                     file_name=f"secret-{i}.docx") for i in range(usb)]
+    events += [event(actor, "device.file_uploaded_to_cloud", at=now - timedelta(seconds=i),
+                     file_name=f"export-{i}.csv") for i in range(cloud)]
+    events += [event(actor, "email.sent_external_with_attachment",
+                     at=now - timedelta(seconds=i), recipient_domain="gmail.com")
+               for i in range(email)]
+    return events
+
+
+def enable_indicators(api: Api, *keys: str) -> None:
+    headers = api.auth(api.admin_token())
+    for ind in httpx.get(f"{api.scoring}/indicators", headers=headers).json():
+        if (not keys or ind["key"] in keys) and not ind["enabled"]:
+            httpx.put(f"{api.scoring}/indicators/{ind['key']}", headers=headers,
+                      json={"enabled": True}).raise_for_status()
+
+
+def create_policy(api: Api, **overrides: Any) -> dict:
+    enable_indicators(api)
+    body = {"name": f"Departing {uuid.uuid4().hex[:8]}", "template": "data_theft_departing_users",
+            **overrides}
+    resp = httpx.post(f"{api.scoring}/policies", headers=api.auth(api.admin_token()), json=body)
+    resp.raise_for_status()
+    return resp.json()
+
+
+def ingest(api: Api, events: list[dict], token: str | None = None) -> dict:
+    resp = httpx.post(f"{api.ingest}/events", headers=api.auth(token or api.admin_token()),
+                      json={"events": events}, timeout=30)
+    assert resp.status_code == 202, resp.text
+    return resp.json()
+
+
+def subject_of(api: Api, email: str) -> dict:
+    resp = httpx.post(f"{api.identity}/people/resolve",
+                      headers=api.auth(api.service_token("ingest")),
+                      json={"identifiers": [email]})
+    resp.raise_for_status()
+    return resp.json()["items"][0]
+
+
+async def wait_for_alert(api: Api, policy_id: str, subject_id: str, *, within: float = 20,
+                         predicate=lambda a: True) -> dict:
+    deadline = time.monotonic() + within
+    headers = api.auth(api.token("Analyst"))
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.monotonic() < deadline:
+            cursor = None
+            while True:
+                params = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+                page = (await client.get(f"{api.cases}/alerts", headers=headers,
+                                         params=params)).json()
+                for alert in page["items"]:
+                    if alert["policy_id"] == policy_id and alert["subject_id"] == subject_id \
+                            and predicate(alert):
+                        return alert
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    break
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"no alert for {subject_id} under {policy_id} within {within} s")

@@ -1,0 +1,112 @@
+"""Sign-in, tokens and role assignment through identity's REST API."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from jose import jwt
+
+from services.kit.tokens import TokenCodec
+from tests.conftest import PASSWORD, Api
+
+
+async def test_sign_in_returns_a_short_lived_token(api: Api, http: httpx.AsyncClient) -> None:
+    resp = await http.post(f"{api.identity}/auth/token",
+                           json={"email": api.admin_email, "password": PASSWORD})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["token_type"] == "bearer" and 0 < body["expires_in"] <= 3600
+    claims = jwt.get_unverified_claims(body["access_token"])
+    assert claims["sub"].startswith("user:") and claims["exp"] - claims["iat"] <= 3600
+    assert "roles" not in claims  # roles are read from the rules, never frozen into a token
+    me = await http.get(f"{api.identity}/accounts/me", headers=api.auth(body["access_token"]))
+    assert me.json()["roles"] == ["Admin"]
+
+
+async def test_wrong_password_is_refused_and_audited(api: Api, http: httpx.AsyncClient) -> None:
+    resp = await http.post(f"{api.identity}/auth/token",
+                           json={"email": api.admin_email, "password": "wrong-password"})
+    assert resp.status_code == 401
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert resp.json()["code"] == "invalid_credentials"
+    unknown = await http.post(f"{api.identity}/auth/token",
+                              json={"email": "nobody@test.example", "password": "x"})
+    assert unknown.status_code == 401
+    audit = await http.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
+                           params={"action": "auth.sign_in", "actor": "email:nobody@test.example"})
+    assert audit.json()["items"][0]["outcome"] == "failure"
+
+
+async def test_bad_tokens_get_401(api: Api, http: httpx.AsyncClient) -> None:
+    good = api.token("Analyst")
+    secret = api.stack.secrets["jwt_secret"]
+    expired = TokenCodec(secret, "openirm", "openirm", 60).issue("user:x", ttl_s=-10)
+    wrong_key = TokenCodec("another-secret-of-32-characters!!", "openirm", "openirm",
+                           60).issue("user:x")
+    wrong_aud = TokenCodec(secret, "openirm", "someone-else", 60).issue("user:x")
+    header, payload, sig = good.split(".")
+    tampered = ".".join([header, payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB"), sig])
+    unsigned = jwt.encode({"sub": "user:x", "exp": int(time.time()) + 60}, "",
+                          algorithm="HS256").rsplit(".", 1)[0] + "."
+    for token, code in ((expired, "token_expired"), (wrong_key, "token_invalid"),
+                        (wrong_aud, "token_invalid"), (tampered, "token_invalid"),
+                        (unsigned, "token_invalid"), ("garbage", "token_invalid")):
+        resp = await http.get(f"{api.cases}/alerts", headers=api.auth(token))
+        assert resp.status_code == 401, token
+        assert resp.json()["code"] == code
+    missing = await http.get(f"{api.cases}/alerts")
+    assert missing.status_code == 401 and missing.json()["code"] == "token_missing"
+
+
+async def test_role_change_takes_effect_at_once_in_every_service(
+        api: Api, http: httpx.AsyncClient) -> None:
+    account_id, token = api.new_account()
+    admin = api.auth(api.admin_token())
+    assert (await http.get(f"{api.cases}/alerts", headers=api.auth(token))).status_code == 403
+    resp = await http.put(f"{api.identity}/accounts/{account_id}/roles", headers=admin,
+                          json={"roles": ["Analyst"]})
+    assert resp.status_code == 200 and resp.json()["roles"] == ["Analyst"]
+    # Same token, new rules: no restart, no new sign-in.
+    assert (await http.get(f"{api.cases}/alerts", headers=api.auth(token))).status_code == 200
+    assert (await http.get(f"{api.scoring}/policies",
+                           headers=api.auth(token))).status_code == 200
+    await http.put(f"{api.identity}/accounts/{account_id}/roles", headers=admin,
+                   json={"roles": []})
+    assert (await http.get(f"{api.cases}/alerts", headers=api.auth(token))).status_code == 403
+    audit = await http.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
+                           params={"action": "account.roles.set",
+                                   "target": f"user:{account_id}"})
+    changes = [e["detail"] for e in audit.json()["items"]]
+    assert {"before": ["Analyst"], "after": []} in changes
+    assert {"before": [], "after": ["Analyst"]} in changes
+
+
+async def test_only_admins_manage_accounts(api: Api, http: httpx.AsyncClient) -> None:
+    body = {"email": "x@test.example", "display_name": "X", "password": PASSWORD,
+            "roles": ["Admin"]}
+    for role in ("Analyst", "Investigator", "Auditor"):
+        resp = await http.post(f"{api.identity}/accounts", headers=api.auth(api.token(role)),
+                               json=body)
+        assert resp.status_code == 403, role
+
+
+async def test_account_input_is_validated(api: Api, http: httpx.AsyncClient) -> None:
+    admin = api.auth(api.admin_token())
+    short = await http.post(f"{api.identity}/accounts", headers=admin,
+                            json={"email": "y@test.example", "display_name": "Y",
+                                  "password": "short", "roles": []})
+    assert short.status_code == 422
+    assert short.json()["invalid_params"][0]["field"] == "password"
+    role = await http.post(f"{api.identity}/accounts", headers=admin,
+                           json={"email": "y@test.example", "display_name": "Y",
+                                 "password": PASSWORD, "roles": ["Superuser"]})
+    assert role.status_code == 422
+    invalid = role.json()["invalid_params"][0]
+    assert (invalid["field"], invalid["index"]) == ("roles", 0)
+    _, token = api.new_account("Analyst")
+    dup_email = (await http.get(f"{api.identity}/accounts/me", headers=api.auth(token))).json()
+    dup = await http.post(f"{api.identity}/accounts", headers=admin,
+                          json={"email": dup_email["email"], "display_name": "Dup",
+                                "password": PASSWORD, "roles": []})
+    assert dup.status_code == 409 and dup.json()["code"] == "account_exists"

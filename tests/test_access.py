@@ -1,0 +1,96 @@
+"""One permission table, walked over every endpoint of every service with every role and with
+no token: Casbin in each service must agree with it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import ROLES, Api
+
+SERVICES = ("identity", "ingest", "scoring", "cases")
+PUBLIC = {"health:alive", "health:ready", "auth:token"}
+REVIEWERS = {"Analyst", "Investigator"}
+READERS = {"Admin", "Analyst", "Investigator"}
+
+# operation id -> roles allowed ("service" marks service-only endpoints)
+ALLOWED: dict[str, set[str]] = {
+    "accounts:me": {*ROLES, "service"},  # a service gets 404: it has no account
+    "accounts:create": {"Admin"},
+    "accounts:list": {"Admin"},
+    "accounts:set_roles": {"Admin"},
+    "roles:assignments": {"Admin", "service"},
+    "people:upsert": {"Admin"},
+    "people:resolve": {"service"},
+    "people:get": READERS,
+    "people:reveal": {"Investigator"},
+    "audit:query": {"Auditor"},
+    "audit:verify": {"Auditor"},
+    "events:ingest": {"Admin", "service"},
+    "events:feed": {"service"},
+    "templates:list": READERS,
+    "indicators:list": {"Admin"},
+    "indicators:update": {"Admin"},
+    "policies:create": {"Admin"},
+    "policies:list": READERS,
+    "policies:get": READERS,
+    "policies:update": {"Admin"},
+    "alert_candidates:feed": {"service"},
+    "alerts:list": REVIEWERS,
+    "alerts:get": REVIEWERS,
+    "alerts:confirm": REVIEWERS,
+    "alerts:dismiss": REVIEWERS,
+    "cases:list": REVIEWERS,
+    "cases:get": REVIEWERS,
+    "cases:notes": REVIEWERS,
+    "cases:add_note": REVIEWERS,
+    "cases:close": REVIEWERS,
+}
+
+
+def _operations() -> list[tuple[str, str, str, str]]:
+    ops = []
+    for service in SERVICES:
+        module = __import__(f"services.{service}.app", fromlist=["create"])
+        for path, methods in module.create().openapi()["paths"].items():
+            for method, op in methods.items():
+                ops.append((service, method.upper(), path, op["operationId"]))
+    return ops
+
+
+OPERATIONS = _operations()
+
+
+def test_the_table_covers_every_endpoint() -> None:
+    ids = {op for *_, op in OPERATIONS} - PUBLIC
+    assert ids == set(ALLOWED), "update ALLOWED for new or removed endpoints"
+
+
+def _url(api: Api, service: str, path: str) -> str:
+    return api.url(service) + re.sub(r"\{[^}]+\}", lambda m: (
+        "usb_copy" if m.group(0) == "{key}" else str(uuid.uuid4())), path)
+
+
+@pytest.mark.parametrize(("service", "method", "path", "op"),
+                         [o for o in OPERATIONS if o[3] not in PUBLIC],
+                         ids=[o[3] for o in OPERATIONS if o[3] not in PUBLIC])
+async def test_every_endpoint_checks_every_role(api: Api, http: httpx.AsyncClient, service: str,
+                                                method: str, path: str, op: str) -> None:
+    url = _url(api, service, path)
+    body = {"json": {"_probe": True}} if method in ("POST", "PUT", "PATCH") else {}
+    anonymous = await http.request(method, url, **body)
+    assert anonymous.status_code == 401, f"{op} without a token"
+    callers = {role: (api.admin_token() if role == "Admin" else api.token(role))
+               for role in ROLES}
+    callers["service"] = api.service_token()
+    for role, token in callers.items():
+        resp = await http.request(method, url, headers=api.auth(token), **body)
+        if role in ALLOWED[op]:
+            assert resp.status_code != 403, f"{op} should allow {role}: {resp.text}"
+            assert resp.status_code < 500, f"{op} as {role}: {resp.text}"
+        else:
+            assert resp.status_code == 403, f"{op} should refuse {role}: {resp.status_code}"
+            assert resp.json()["code"] == "forbidden"

@@ -1,0 +1,56 @@
+"""Schemathesis fuzzes every service against its own committed OpenAPI document: whatever it
+sends, no request may produce a server error."""
+
+from __future__ import annotations
+
+import json
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from openirm.contracts import CONTRACTS
+from tests.conftest import Api
+
+# The role that may call most of each service's endpoints, so fuzzing reaches the handlers.
+CALLER = {"identity": "Admin", "ingest": "Admin", "scoring": "Admin", "cases": "Analyst"}
+
+
+def _schema(service: str) -> schemathesis.schemas.BaseSchema:
+    return schemathesis.openapi.from_dict(
+        json.loads((CONTRACTS / f"openapi/{service}.json").read_text()))
+
+
+def _run(api: Api, service: str, case) -> None:
+    role = CALLER[service]
+    token = api.admin_token() if role == "Admin" else api.token(role)
+    case.call_and_validate(base_url=api.url(service), headers=api.auth(token),
+                           checks=[not_a_server_error])
+
+
+FUZZ = settings(max_examples=12, deadline=None, database=None,
+                suppress_health_check=list(HealthCheck))
+
+
+@_schema("identity").parametrize()
+@FUZZ
+def test_identity_has_no_server_errors(api: Api, case) -> None:
+    _run(api, "identity", case)
+
+
+@_schema("ingest").parametrize()
+@FUZZ
+def test_ingest_has_no_server_errors(api: Api, case) -> None:
+    _run(api, "ingest", case)
+
+
+@_schema("scoring").parametrize()
+@FUZZ
+def test_scoring_has_no_server_errors(api: Api, case) -> None:
+    _run(api, "scoring", case)
+
+
+@_schema("cases").parametrize()
+@FUZZ
+def test_cases_has_no_server_errors(api: Api, case) -> None:
+    _run(api, "cases", case)

@@ -12,49 +12,88 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from tests.conftest import _free_port_block
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_up_demo_raises_an_alert_and_stops_cleanly(tmp_path: Path) -> None:
+def _sign_in(graphql: str, email: str, password: str) -> str:
+    resp = httpx.post(graphql, json={
+        "query": "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) "
+                 "{ accessToken } }", "variables": {"e": email, "p": password}})
+    return resp.json()["data"]["signIn"]["accessToken"]
+
+
+def _up(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int, str]:
+    """Start `openirm up` and read its output until it is ready."""
     base = _free_port_block()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENIRM_")}
     env.update({"OPENIRM_PORT_BASE": str(base), "PYTHONUNBUFFERED": "1"})
-    proc = subprocess.Popen([sys.executable, "-m", "openirm.cli", "up", "--demo",
+    proc = subprocess.Popen([sys.executable, "-m", "openirm.cli", "up", *args,
                              "--data-dir", str(tmp_path / "data")], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        out = "".join(lines)
-        assert "Press Ctrl-C" in out, out
-        assert re.search(r"Alert raised after [\d.]+ s: AnonymousUser-\w+ score \d+", out), out
-        assert f"http://127.0.0.1:{base}/graphql" in out
-        admin = re.search(r"Admin account created: (\S+) / (\S+)", out)
-        assert admin, out
-        # The printed credentials work against the printed GraphQL URL.
-        gql = httpx.post(f"http://127.0.0.1:{base}/graphql", json={
-            "query": "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) "
-                     "{ accessToken } }", "variables": {"e": admin[1], "p": admin[2]}})
-        assert gql.json()["data"]["signIn"]["accessToken"]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, rest
-    assert "OpenIRM: stopped." in rest
-    # Nothing left listening.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Press Ctrl-C" in line:
+            break
+    return proc, base, "".join(lines)
+
+
+def _nothing_listens(base: int) -> None:
     for offset in range(5):
         try:
             httpx.get(f"http://127.0.0.1:{base + offset}/healthz", timeout=1)
             raise AssertionError(f"port {base + offset} still answers")
         except httpx.ConnectError:
             pass
+
+
+def test_up_demo_raises_an_alert_and_stops_cleanly(tmp_path: Path) -> None:
+    proc, base, out = _up(tmp_path, "--demo")
+    try:
+        assert "Press Ctrl-C" in out, out
+        assert re.search(r"Alert raised after [\d.]+ s: AnonymousUser-\w+ score \d+", out), out
+        assert f"http://127.0.0.1:{base}/graphql" in out
+        admin = re.search(r"Admin account created: (\S+) / (\S+)", out)
+        assert admin, out
+        # The printed credentials work against the printed GraphQL URL.
+        graphql = f"http://127.0.0.1:{base}/graphql"
+        assert _sign_in(graphql, admin[1], admin[2])
+        # The demo's alert is visible through GraphQL to the demo Analyst.
+        token = _sign_in(graphql, "analyst@openirm.local", "demo-password-123")
+        alerts = httpx.post(graphql, headers={"Authorization": f"Bearer {token}"}, json={
+            "query": "{ alerts(first: 10) { edges { node { score severity person { alias } "
+                     "explanation { contributions { indicator points } } } } } }"}).json()
+        [edge] = alerts["data"]["alerts"]["edges"]
+        assert edge["node"]["score"] == sum(
+            c["points"] for c in edge["node"]["explanation"]["contributions"]) > 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, rest
+    assert "OpenIRM: stopped." in rest
+    _nothing_listens(base)
+
+
+def test_a_crashed_process_stops_the_whole_stack(tmp_path: Path) -> None:
+    proc, base, out = _up(tmp_path)
+    try:
+        assert "Press Ctrl-C" in out, out
+        workers = [p for p in psutil.Process(proc.pid).children()
+                   if "worker" in p.cmdline() and "scoring" in p.cmdline()]
+        assert len(workers) == 1
+        workers[0].kill()
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    assert "scoring-worker (exit -9) stopped unexpectedly; stopping the whole stack" in rest
+    _nothing_listens(base)

@@ -32,6 +32,10 @@ async def test_batch_is_stored_pseudonymised_and_idempotent(api: Api, http: http
     again = await http.post(f"{api.ingest}/events", headers=headers,
                             json={"events": events + events[:1]})
     assert again.json()["accepted"] == 0 and again.json()["duplicates"] == 4
+    audit = await http.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
+                           params={"action": "events.ingest",
+                                   "target": f"receipt:{first.json()['receipt_id']}"})
+    assert audit.json()["items"][0]["detail"] == {"accepted": 3, "duplicates": 0}
     rows = await _stored(api, [e["id"] for e in events])
     assert len(rows) == 3
     assert {r["category"] for r in rows} == {"exfiltration"}

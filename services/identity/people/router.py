@@ -37,10 +37,12 @@ async def upsert_person(request: Request, rt: RuntimeDep, uow: UoW, body: Person
 
 @router.post("/people/resolve", operation_id="people:resolve", response_model=ResolveResponse,
              responses=problem_responses(401, 403, 422))
-async def resolve(request: Request, uow: UoW, body: ResolveRequest,
-                  _: Annotated[Principal, require("people", "resolve")]) -> ResolveResponse:
+async def resolve(request: Request, rt: RuntimeDep, uow: UoW, body: ResolveRequest,
+                  principal: Annotated[Principal, require("people", "resolve")]
+                  ) -> ResolveResponse:
     """Pseudonymise actors: subject ids and aliases for emails/UPNs (services only)."""
-    return ResolveResponse(items=await service.resolve(_vault(request), uow, body.identifiers))
+    items = await service.resolve(rt, _vault(request), uow, principal.subject, body.identifiers)
+    return ResolveResponse(items=items)
 
 
 @router.get("/people/{subject_id}", operation_id="people:get", response_model=PersonRead,

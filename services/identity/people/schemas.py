@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -21,7 +22,8 @@ class PersonRef(BaseModel):
 
 
 class ResolveRequest(BaseModel):
-    identifiers: list[str] = Field(min_length=1, max_length=10000)
+    identifiers: list[Annotated[str, Field(min_length=1, max_length=320)]] = Field(
+        min_length=1, max_length=10000)
 
 
 class ResolvedActor(PersonRef):

@@ -22,12 +22,13 @@ from services.kit.db import UnitOfWork
 from services.kit.runtime import Runtime
 
 
-async def resolve(vault: IdentityVault, uow: UnitOfWork, identifiers: list[str]
-                  ) -> list[ResolvedActor]:
+async def resolve(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
+                  identifiers: list[str]) -> list[ResolvedActor]:
     """Subject id and alias for each identifier, creating a directory entry for an actor
     seen for the first time (so no event is refused for an unknown actor)."""
     hashes = {ident: vault.lookup_hash(ident) for ident in identifiers}
     known = await repo.by_hashes(uow.session, list(set(hashes.values())))
+    already = set(known)
     for alias_length in (6, 8, 12):
         missing = {h: i for i, h in hashes.items() if h not in known}
         if not missing:
@@ -40,13 +41,17 @@ async def resolve(vault: IdentityVault, uow: UnitOfWork, identifiers: list[str]
                          "identity_ct": vault.seal({"email": normalise_identifier(ident)})})
         await repo.insert_new(uow.session, rows)
         known = await repo.by_hashes(uow.session, list(set(hashes.values())))
+    created = sorted(str(p.subject_id) for h, p in known.items() if h not in already)
+    if created:
+        await rt.audit.record(uow.session, actor=actor, action="person.create",
+                              detail={"count": len(created), "subject_ids": created[:100]})
     return [ResolvedActor(identifier=i, subject_id=known[h].subject_id, alias=known[h].alias)
             for i, h in hashes.items()]
 
 
 async def upsert(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
                  data: PersonUpsert) -> PersonRef:
-    [ref] = await resolve(vault, uow, [data.email])
+    [ref] = await resolve(rt, vault, uow, actor, [data.email])
     person = await repo.get(uow.session, ref.subject_id)
     assert person is not None
     identity = Identity(email=normalise_identifier(data.email), display_name=data.display_name,

@@ -32,6 +32,9 @@ async def accept(rt: Runtime, uow: UnitOfWork, principal: str, batch: EventBatch
                       duplicates=len(batch.events) - accepted)
     uow.session.add(receipt)
     await uow.session.flush()
+    await rt.audit.record(uow.session, actor=principal, action="events.ingest",
+                          target=f"receipt:{receipt.id}",
+                          detail={"accepted": receipt.accepted, "duplicates": receipt.duplicates})
     if accepted:
         uow.enqueue_after_commit(SCORING_QUEUE, "score.wake")
     return BatchReceipt(receipt_id=receipt.id, accepted=receipt.accepted,

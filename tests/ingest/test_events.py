@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 import httpx
 
@@ -115,3 +117,17 @@ async def test_event_feed_is_for_services_and_resumes_from_a_cursor(
     page = (await http.get(f"{api.ingest}/events/feed", headers=svc,
                            params={"cursor": cursor})).json()
     assert [e["id"] for e in page["items"] if e["id"] in ids] == ids
+
+
+async def test_request_id_travels_to_identity(api: Api, http: httpx.AsyncClient) -> None:
+    """One action can be followed through every service: ingest forwards the caller's
+    X-Request-ID to identity, whose audit row for the new directory entry carries it."""
+    rid = f"trace-{uuid.uuid4().hex}"
+    resp = await http.post(f"{api.ingest}/events", json={"events": [
+        event(person_email(), "file.downloaded")]},
+        headers={**api.auth(api.admin_token()), "X-Request-ID": rid})
+    assert resp.status_code == 202 and resp.headers["x-request-id"] == rid
+    audit = (await http.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
+                            params={"limit": 50})).json()
+    services = {e["service"] for e in audit["items"] if e["request_id"] == rid}
+    assert services == {"identity", "ingest"}

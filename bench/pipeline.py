@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -24,26 +23,11 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from openirm.config import StackConfig
+from openirm.config import StackConfig, free_port_block
 from openirm.launcher import Stack
 from services.kit.db import async_url
 
 PASSWORD = "bench-password-123456"
-
-
-def free_base() -> int:
-    for base in range(28100, 60000, 10):
-        ok = True
-        for port in range(base, base + 5):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -154,7 +138,7 @@ async def main(quick: bool) -> dict:
     batch, clients, samples = 1000, 4, (5 if quick else 20)
     data_dir = Path(tempfile.mkdtemp(prefix="openirm-bench-"))
     config = StackConfig.from_env(data_dir)
-    base = free_base()
+    base = free_port_block()
     config.ports = {n: base + i for i, n in
                     enumerate(("gateway", "ingest", "scoring", "cases", "identity"))}
     os.environ["OPENIRM_ADMIN_PASSWORD"] = PASSWORD

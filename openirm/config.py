@@ -60,3 +60,24 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
         path.write_text(json.dumps(stored))
         path.chmod(0o600)
     return stored
+
+
+def free_port_block(size: int = 5, seed: int | None = None) -> int:
+    """The first port of `size` consecutive free ports on 127.0.0.1 (tests, benchmarks)."""
+    import random
+    import socket
+
+    rng = random.Random(seed if seed is not None else os.getpid())
+    for _ in range(200):
+        base = rng.randrange(20000, 60000 - size)
+        free = True
+        for port in range(base, base + size):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    free = False
+                    break
+        if free:
+            return base
+    raise RuntimeError("no block of free ports")

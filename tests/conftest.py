@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from openirm.config import StackConfig
+from openirm.config import StackConfig, free_port_block
 from openirm.launcher import Stack
 
 ROLES = ("Admin", "Analyst", "Investigator", "Auditor")
@@ -26,23 +24,6 @@ PASSWORD = "test-password-123456"
 def _worker_index() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return int(worker[2:]) if worker.startswith("gw") else 0
-
-
-def _free_port_block(size: int = 5) -> int:
-    rng = random.Random(os.getpid())
-    for _ in range(200):
-        base = rng.randrange(20000, 60000 - size)
-        ok = True
-        for port in range(base, base + size):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free block of ports")
 
 
 def _external_database(base_url: str, name: str) -> str:
@@ -140,7 +121,7 @@ class Api:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("openirm")
-    base = _free_port_block()
+    base = free_port_block()
     config = StackConfig.from_env(data_dir)
     config.ports = {name: base + i for i, name in
                     enumerate(("gateway", "ingest", "scoring", "cases", "identity"))}

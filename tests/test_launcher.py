@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.conftest import _free_port_block
+from openirm.config import free_port_block
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,7 @@ def _sign_in(graphql: str, email: str, password: str) -> str:
 
 def _up(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int, str]:
     """Start `openirm up` and read its output until it is ready."""
-    base = _free_port_block()
+    base = free_port_block()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENIRM_")}
     env.update({"OPENIRM_PORT_BASE": str(base), "PYTHONUNBUFFERED": "1"})
     proc = subprocess.Popen([sys.executable, "-m", "openirm.cli", "up", *args,

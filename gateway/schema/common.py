@@ -3,6 +3,7 @@ and conversions from the services' JSON."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -10,7 +11,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from gateway.errors import bad_input
-from services.kit.pagination import encode_cursor
+from services.kit.pagination import encode_cursor, encode_keyset
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ def page_size(first: int, maximum: int) -> int:
 def keyset_cursor(created_at: str, item_id: str) -> str:
     """The cursor the cases service would hand out after this item (newest-first keyset on
     created_at and id), so a client may resume after any edge, not only the last."""
-    return encode_cursor([parse_datetime(created_at).isoformat(), str(item_id)])
+    return encode_keyset(parse_datetime(created_at), uuid.UUID(str(item_id)))
 
 
 def seq_cursor(seq: int) -> str:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -50,6 +51,11 @@ class UnitOfWork:
         self.jobs.append(PendingJob(queue, function, kwargs, job_id))
 
 
+async def advisory_xact_lock(session: AsyncSession, key: int) -> None:
+    """Hold a transaction-scoped advisory lock: one transaction at a time does this work."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.engine = create_engine(url, pool_size=pool_size)
@@ -74,8 +80,6 @@ class Database:
             await callback()
 
     async def ping(self) -> None:
-        from sqlalchemy import text
-
         async with self.engine.connect() as conn:
             await conn.execute(text("select 1"))
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
 
@@ -54,3 +55,16 @@ class Xid8(UserDefinedType):
 
     def get_col_spec(self, **kw: Any) -> str:
         return "xid8"
+
+
+async def load_cursor(session: AsyncSession, model: type, name: str) -> str | None:
+    """A reader's durable position in a feed, kept in the reader's own `feed_cursor` table."""
+    row = await session.get(model, name)
+    return row.cursor if row else None
+
+
+async def save_cursor(session: AsyncSession, model: type, name: str, cursor: str | None) -> None:
+    """Store the position in the same transaction as the work done on what was read."""
+    stmt = insert(model).values(name=name, cursor=cursor)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[model.name], set_={"cursor": cursor, "updated_at": func.now()}))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -32,3 +34,18 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     if not isinstance(values, list) or len(values) != arity:
         raise InvalidInput("cursor is not valid", code="invalid_cursor")
     return values
+
+
+def encode_keyset(created_at: datetime, id_: uuid.UUID) -> str:
+    """Cursor for lists ordered newest first by (created_at, id)."""
+    return encode_cursor([created_at.isoformat(), str(id_)])
+
+
+def decode_keyset(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    decoded = decode_cursor(cursor, 2)
+    if decoded is None:
+        return None
+    try:
+        return datetime.fromisoformat(decoded[0]), uuid.UUID(decoded[1])
+    except (TypeError, ValueError):
+        raise InvalidInput("cursor is not valid", code="invalid_cursor") from None

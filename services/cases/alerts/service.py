@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import func
 
@@ -13,25 +12,16 @@ from services.cases.alerts.schemas import AlertConfirm, AlertDismiss, AlertPage,
 from services.cases.cases import service as case_service
 from services.cases.models import Alert
 from services.kit.db import UnitOfWork
-from services.kit.errors import InvalidInput
-from services.kit.pagination import decode_cursor, encode_cursor
+from services.kit.pagination import decode_keyset, encode_keyset
 from services.kit.runtime import Runtime
 
 
 async def list_alerts(uow: UnitOfWork, *, status: str | None, severity: str | None,
                       cursor: str | None, limit: int) -> AlertPage:
-    decoded = decode_cursor(cursor, 2)
-    after = None
-    if decoded:
-        try:
-            after = (datetime.fromisoformat(decoded[0]), uuid.UUID(decoded[1]))
-        except (TypeError, ValueError):
-            raise InvalidInput("cursor is not valid", code="invalid_cursor") from None
-    rows = await repo.page(uow.session, status=status, severity=severity, after=after,
-                           limit=limit + 1)
+    rows = await repo.page(uow.session, status=status, severity=severity,
+                           after=decode_keyset(cursor), limit=limit + 1)
     items = [AlertRead.model_validate(a) for a in rows[:limit]]
-    nxt = encode_cursor([items[-1].created_at.isoformat(), str(items[-1].id)]) \
-        if len(rows) > limit else None
+    nxt = encode_keyset(items[-1].created_at, items[-1].id) if len(rows) > limit else None
     return AlertPage(items=items, next_cursor=nxt)
 
 

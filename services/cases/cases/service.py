@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import func
 
@@ -12,8 +11,7 @@ from services.cases.cases.exceptions import CaseClosed, CaseNotFound, CaseSubjec
 from services.cases.cases.schemas import CaseClose, CasePage, CaseRead, NoteCreate, NoteRead
 from services.cases.models import Case, Note
 from services.kit.db import UnitOfWork
-from services.kit.errors import InvalidInput
-from services.kit.pagination import decode_cursor, encode_cursor
+from services.kit.pagination import decode_keyset, encode_keyset
 from services.kit.runtime import Runtime
 
 
@@ -47,17 +45,10 @@ async def open_case(rt: Runtime, uow: UnitOfWork, actor: str, title: str,
 
 async def list_cases(uow: UnitOfWork, *, status: str | None, cursor: str | None, limit: int
                      ) -> CasePage:
-    decoded = decode_cursor(cursor, 2)
-    after = None
-    if decoded:
-        try:
-            after = (datetime.fromisoformat(decoded[0]), uuid.UUID(decoded[1]))
-        except (TypeError, ValueError):
-            raise InvalidInput("cursor is not valid", code="invalid_cursor") from None
-    rows = await repo.page(uow.session, status=status, after=after, limit=limit + 1)
+    rows = await repo.page(uow.session, status=status, after=decode_keyset(cursor),
+                           limit=limit + 1)
     items = [CaseRead.model_validate(c) for c in rows[:limit]]
-    nxt = encode_cursor([items[-1].created_at.isoformat(), str(items[-1].id)]) \
-        if len(rows) > limit else None
+    nxt = encode_keyset(items[-1].created_at, items[-1].id) if len(rows) > limit else None
     return CasePage(items=items, next_cursor=nxt)
 
 

@@ -4,35 +4,18 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.engine.rules import DailyCount, Trigger
 from services.scoring.models import (
     DailyActivity,
-    FeedCursor,
     Policy,
     RiskScore,
     Subject,
     TriggeringEvent,
 )
-
-
-async def lock(session: AsyncSession, key: int) -> None:
-    """Serialise scoring: one transaction at a time reads the feed and scores people."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-
-
-async def get_cursor(session: AsyncSession, name: str) -> str | None:
-    row = await session.get(FeedCursor, name)
-    return row.cursor if row else None
-
-
-async def set_cursor(session: AsyncSession, name: str, cursor: str | None) -> None:
-    stmt = insert(FeedCursor).values(name=name, cursor=cursor)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[FeedCursor.name], set_={"cursor": cursor, "updated_at": text("now()")}))
 
 
 async def add_counts(session: AsyncSession, counts: dict[tuple[uuid.UUID, str, date], int]

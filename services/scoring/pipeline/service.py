@@ -9,12 +9,13 @@ import logging
 import uuid
 from datetime import datetime
 
-from services.kit.db import UnitOfWork
+from services.kit.db import UnitOfWork, advisory_xact_lock
+from services.kit.feed import load_cursor, save_cursor
 from services.kit.jobs import CASES_QUEUE
 from services.kit.runtime import Runtime
 from services.scoring.engine.catalogue import INDICATOR_BY_ACTIVITY, TRIGGER_ACTIVITIES
 from services.scoring.engine.rules import Evaluation, evaluate, trigger_day
-from services.scoring.models import AlertCandidate, Policy, RiskScore
+from services.scoring.models import AlertCandidate, FeedCursor, Policy, RiskScore
 from services.scoring.pipeline import repository as repo
 from services.scoring.policies.service import to_rule
 
@@ -30,8 +31,8 @@ async def process_feed(rt: Runtime) -> int:
     total = 0
     while True:
         async with rt.db.unit_of_work(rt.queue) as uow:
-            await repo.lock(uow.session, SCORING_LOCK)
-            cursor = await repo.get_cursor(uow.session, EVENTS_CURSOR)
+            await advisory_xact_lock(uow.session, SCORING_LOCK)
+            cursor = await load_cursor(uow.session, FeedCursor, EVENTS_CURSOR)
             page = await rt.ingest.request("GET", "/events/feed",
                                            params={"cursor": cursor, "limit": BATCH}
                                            if cursor else {"limit": BATCH})
@@ -39,7 +40,7 @@ async def process_feed(rt: Runtime) -> int:
             if not items:
                 return total
             touched = await _aggregate(uow, items)
-            await repo.set_cursor(uow.session, EVENTS_CURSOR, page["next_cursor"])
+            await save_cursor(uow.session, FeedCursor, EVENTS_CURSOR, page["next_cursor"])
             await rescore(uow, touched, await repo.active_policies(uow.session))
         total += len(items)
         if len(items) < BATCH:
@@ -124,7 +125,7 @@ async def rescore(uow: UnitOfWork, subjects: set[uuid.UUID], policies: list[Poli
 async def rescore_policy(rt: Runtime, policy_id: uuid.UUID) -> int:
     """After a policy is created or changed: score everyone with a triggering event."""
     async with rt.db.unit_of_work(rt.queue) as uow:
-        await repo.lock(uow.session, SCORING_LOCK)
+        await advisory_xact_lock(uow.session, SCORING_LOCK)
         policy = await uow.session.get(Policy, policy_id)
         if policy is None or not policy.active:
             return 0

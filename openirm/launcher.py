@@ -135,6 +135,18 @@ class Stack:
                 if pending:
                     time.sleep(0.1)
 
+    def kill(self, name: str) -> None:
+        """SIGKILL one child, as a crash would (tests of the pipeline's guarantees)."""
+        child = self.children[name]
+        os.killpg(child.process.pid, signal.SIGKILL)
+        child.process.wait()
+
+    def respawn(self, name: str) -> None:
+        child = self.children.pop(name)
+        if child.log_file:
+            child.log_file.close()
+        self._spawn(name, child.argv)
+
     def crashed(self) -> list[str]:
         return [f"{c.name} (exit {c.process.returncode})" for c in self.children.values()
                 if c.process.poll() is not None]

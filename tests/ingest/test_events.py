@@ -131,3 +131,19 @@ async def test_request_id_travels_to_identity(api: Api, http: httpx.AsyncClient)
                             params={"limit": 50})).json()
     services = {e["service"] for e in audit["items"] if e["request_id"] == rid}
     assert services == {"identity", "ingest"}
+
+
+async def test_dates_scoring_reads_are_validated(api: Api, http: httpx.AsyncClient) -> None:
+    headers = api.auth(api.admin_token())
+    actor = person_email()
+    bad = {
+        "termination date": event(actor, "hr.termination", termination_date="not-a-date"),
+        "far future": event(actor, "hr.resignation", resignation_date="9999-12-31"),
+        "far past": event(actor, "hr.resignation", resignation_date="0001-01-05"),
+    }
+    ancient = event(actor, "file.downloaded")
+    ancient["occurred_at"] = "0001-01-01T00:00:00+01:00"
+    bad["ancient time"] = ancient
+    for name, ev in bad.items():
+        resp = await http.post(f"{api.ingest}/events", headers=headers, json={"events": [ev]})
+        assert resp.status_code == 422, name

@@ -7,3 +7,7 @@ class PersonNotFound(NotFound):
 
 class CaseMismatch(Conflict):
     code = "case_subject_mismatch"
+
+
+class CaseNotActive(Conflict):
+    code = "case_not_active"

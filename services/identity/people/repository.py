@@ -21,8 +21,9 @@ async def insert_new(session: AsyncSession, rows: list[dict]) -> None:
         await session.execute(insert(Person).values(rows).on_conflict_do_nothing())
 
 
-async def get(session: AsyncSession, subject_id: uuid.UUID) -> Person | None:
-    return await session.get(Person, subject_id)
+async def get(session: AsyncSession, subject_id: uuid.UUID, *, for_update: bool = False
+              ) -> Person | None:
+    return await session.get(Person, subject_id, with_for_update=for_update)
 
 
 async def update_identity(session: AsyncSession, person: Person, ciphertext: bytes) -> None:

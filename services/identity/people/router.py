@@ -9,8 +9,8 @@ from services.identity.people import service
 from services.identity.people.crypto import IdentityVault
 from services.identity.people.schemas import (
     PersonRead,
-    PersonRef,
     PersonUpsert,
+    PersonUpserted,
     ResolveRequest,
     ResolveResponse,
     RevealGrantRead,
@@ -27,11 +27,13 @@ def _vault(request: Request) -> IdentityVault:
     return request.app.state.vault
 
 
-@router.post("/people", operation_id="people:upsert", response_model=PersonRef,
+@router.post("/people", operation_id="people:upsert", response_model=PersonUpserted,
              responses=problem_responses(401, 403, 422))
 async def upsert_person(request: Request, rt: RuntimeDep, uow: UoW, body: PersonUpsert,
-                        principal: Annotated[Principal, require("people", "write")]) -> PersonRef:
-    """Add or update a monitored person in the directory (keyed by email/UPN)."""
+                        principal: Annotated[Principal, require("people", "write")]
+                        ) -> PersonUpserted:
+    """Add or update a monitored person in the directory (keyed by email/UPN); only the
+    fields sent change. The answer carries no subject id or alias."""
     return await service.upsert(rt, _vault(request), uow, principal.subject, body)
 
 
@@ -47,10 +49,10 @@ async def resolve(request: Request, rt: RuntimeDep, uow: UoW, body: ResolveReque
 
 @router.get("/people/{subject_id}", operation_id="people:get", response_model=PersonRead,
             responses=problem_responses(401, 403, 404))
-async def get_person(request: Request, uow: UoW, subject_id: uuid.UUID,
+async def get_person(request: Request, rt: RuntimeDep, uow: UoW, subject_id: uuid.UUID,
                      principal: Annotated[Principal, require("people", "read")]) -> PersonRead:
     """The person as the caller may see them: alias, identity only under a reveal grant."""
-    return await service.read(_vault(request), uow, principal.subject, subject_id)
+    return await service.read(rt, _vault(request), uow, principal.subject, subject_id)
 
 
 @router.post("/people/{subject_id}/reveal", operation_id="people:reveal",

@@ -16,6 +16,10 @@ class PersonUpsert(BaseModel):
     job_title: str | None = Field(default=None, max_length=200)
 
 
+class PersonUpserted(BaseModel):
+    created: bool = Field(description="true when the person was not in the directory before")
+
+
 class PersonRef(BaseModel):
     subject_id: uuid.UUID
     alias: str

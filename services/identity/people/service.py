@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from services.identity.models import Person, RevealGrant
 from services.identity.people import repository as repo
 from services.identity.people.crypto import IdentityVault, alias_for, normalise_identifier
-from services.identity.people.exceptions import CaseMismatch, PersonNotFound
+from services.identity.people.exceptions import CaseMismatch, CaseNotActive, PersonNotFound
 from services.identity.people.schemas import (
     Identity,
     PersonRead,
-    PersonRef,
     PersonUpsert,
+    PersonUpserted,
     ResolvedActor,
     RevealGrantRead,
     RevealRequest,
@@ -50,16 +50,21 @@ async def resolve(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str
 
 
 async def upsert(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
-                 data: PersonUpsert) -> PersonRef:
+                 data: PersonUpsert) -> PersonUpserted:
+    """Add or update a directory entry; only the fields sent change. The answer says nothing
+    about the pseudonym, so the directory cannot be used to link an email to an alias."""
+    known = await repo.by_hashes(uow.session, [vault.lookup_hash(data.email)])
     [ref] = await resolve(rt, vault, uow, actor, [data.email])
-    person = await repo.get(uow.session, ref.subject_id)
+    person = await repo.get(uow.session, ref.subject_id, for_update=True)
     assert person is not None
-    identity = Identity(email=normalise_identifier(data.email), display_name=data.display_name,
-                        department=data.department, job_title=data.job_title)
-    await repo.update_identity(uow.session, person, vault.seal(identity.model_dump()))
+    current = Identity(**vault.open(person.identity_ct))
+    changes = data.model_dump(exclude_unset=True, exclude={"email"})
+    updated = current.model_copy(update=changes)
+    await repo.update_identity(uow.session, person, vault.seal(updated.model_dump()))
     await rt.audit.record(uow.session, actor=actor, action="person.upsert",
-                          target=f"subject:{ref.subject_id}")
-    return PersonRef(subject_id=ref.subject_id, alias=ref.alias)
+                          target=f"subject:{ref.subject_id}",
+                          detail={"fields": sorted(changes), "created": not known})
+    return PersonUpserted(created=not known)
 
 
 def _account_id(principal_subject: str) -> uuid.UUID | None:
@@ -67,14 +72,17 @@ def _account_id(principal_subject: str) -> uuid.UUID | None:
     return uuid.UUID(raw) if kind == "user" else None
 
 
-async def read(vault: IdentityVault, uow: UnitOfWork, principal_subject: str,
+async def read(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, principal_subject: str,
                subject_id: uuid.UUID) -> PersonRead:
+    """A grant is honoured only while its holder may still reveal (a demoted Investigator
+    sees aliases again)."""
     person = await repo.get(uow.session, subject_id)
     if person is None:
         raise PersonNotFound("no such person")
     out = PersonRead(subject_id=person.subject_id, alias=person.alias)
     account_id = _account_id(principal_subject)
-    if account_id is not None:
+    if account_id is not None and await rt.authorizer.allowed(principal_subject, "people",
+                                                               "reveal"):
         grants = await repo.active_grants(uow.session, subject_id, account_id, datetime.now(UTC))
         if grants:
             out.revealed = True
@@ -94,6 +102,8 @@ async def reveal(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, principal_s
     case = await rt.cases.request("GET", f"/cases/{body.case_id}", token=caller_token)
     if case.get("subject_id") != str(subject_id):
         raise CaseMismatch("that case does not concern this person")
+    if case.get("status") != "active":
+        raise CaseNotActive("identities are revealed for active cases only")
     account_id = _account_id(principal_subject)
     if account_id is None:
         raise PersonNotFound("only staff accounts can reveal")

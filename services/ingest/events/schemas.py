@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,6 +12,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from services.ingest.events.catalogue import ActivityType, Category
 
 MAX_BATCH = 5000
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+DATE_ATTRIBUTES: dict[ActivityType, tuple[str, ...]] = {
+    ActivityType.HR_RESIGNATION: ("resignation_date", "last_working_date"),
+    ActivityType.HR_TERMINATION: ("termination_date",),
+}
 MAX_ATTRIBUTES_BYTES = 16_384
 
 
@@ -23,14 +29,16 @@ class ActivityEvent(BaseModel):
     id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$",
                     description="Unique id of the event at its source; the idempotency key.")
     type: ActivityType
-    occurred_at: AwareDatetime = Field(description="When it happened (ISO 8601, with offset).")
+    occurred_at: AwareDatetime = Field(description="When it happened (ISO 8601, with offset), "
+                                       "between 1970 and 2100.")
     actor: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$",
                        description="The person's email or user principal name.")
     source: str = Field(default="api", min_length=1, max_length=64)
     attributes: dict[str, Any] = Field(
         default_factory=dict,
         description="Type-specific fields, e.g. file_name, path, bytes, recipient_domain; "
-                    "for hr.resignation: resignation_date, last_working_date.")
+                    "for hr.resignation: resignation_date, last_working_date; for "
+                    "hr.termination: termination_date (ISO 8601 dates).")
 
     @field_validator("attributes")
     @classmethod
@@ -39,16 +47,30 @@ class ActivityEvent(BaseModel):
             raise ValueError(f"attributes exceed {MAX_ATTRIBUTES_BYTES} bytes")
         return value
 
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        # Look at the year first: converting year-1 times to UTC would itself overflow.
+        if EARLIEST.year < value.year < LATEST.year - 1:
+            return value
+        if EARLIEST.year - 1 <= value.year <= LATEST.year \
+                and EARLIEST <= value.astimezone(UTC) < LATEST:
+            return value
+        raise ValueError("occurred_at must be between 1970 and 2100")
+
     @model_validator(mode="after")
-    def _hr_dates(self) -> ActivityEvent:
-        if self.type == ActivityType.HR_RESIGNATION:
-            for key in ("resignation_date", "last_working_date"):
-                raw = self.attributes.get(key)
-                if raw is not None:
-                    try:
-                        date.fromisoformat(str(raw))
-                    except ValueError as exc:
-                        raise ValueError(f"attributes.{key} must be an ISO 8601 date") from exc
+    def _dates(self) -> ActivityEvent:
+        """Date attributes that scoring reads must be real ISO 8601 dates in range."""
+        for key in DATE_ATTRIBUTES.get(self.type, ()):
+            raw = self.attributes.get(key)
+            if raw is None:
+                continue
+            try:
+                day = date.fromisoformat(str(raw))
+            except ValueError as exc:
+                raise ValueError(f"attributes.{key} must be an ISO 8601 date") from exc
+            if not EARLIEST.date() <= day < LATEST.date():
+                raise ValueError(f"attributes.{key} must be between 1970 and 2100")
         return self
 
 

@@ -84,13 +84,28 @@ def severity_for(score: int) -> str:
     return "high" if score >= 70 else "medium" if score >= 40 else "low"
 
 
+TRIGGER_DATE_ATTRIBUTE = {"hr.resignation": "resignation_date",
+                          "hr.termination": "termination_date"}
+
+
 def trigger_day(kind: str, occurred_at: datetime, attributes: dict) -> date:
-    """HR events trigger on the date they name (resignation date), else when they happened."""
-    if kind == "hr.resignation" and attributes.get("resignation_date"):
-        return date.fromisoformat(str(attributes["resignation_date"]))
-    if kind == "hr.termination" and attributes.get("termination_date"):
-        return date.fromisoformat(str(attributes["termination_date"]))
+    """HR events trigger on the date they name (resignation date), else when they happened.
+    A date that does not parse falls back to the event's own day: scoring never stops on
+    one odd record (ingest refuses such records anyway)."""
+    raw = attributes.get(TRIGGER_DATE_ATTRIBUTE.get(kind, ""))
+    if raw:
+        try:
+            return date.fromisoformat(str(raw))
+        except ValueError:
+            pass
     return occurred_at.date()
+
+
+def _shift(day: date, days: int) -> date:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def evaluate(policy: PolicyRule, triggers: list[Trigger], counts: list[DailyCount]
@@ -101,8 +116,8 @@ def evaluate(policy: PolicyRule, triggers: list[Trigger], counts: list[DailyCoun
     if not relevant:
         return None
     trigger = relevant[0]
-    start = trigger.day - timedelta(days=policy.past_days)
-    end = trigger.day + timedelta(days=policy.activation_days)
+    start = _shift(trigger.day, -policy.past_days)
+    end = _shift(trigger.day, policy.activation_days)
     rules = {r.key: r for r in policy.indicators}
     per_day: dict[tuple[str, date], int] = {}
     for c in counts:

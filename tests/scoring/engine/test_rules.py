@@ -90,3 +90,18 @@ def test_same_events_same_score_whatever_the_order() -> None:
         split = [DailyCount(c.indicator, c.day, part) for c in counts
                  for part in (c.count // 2, c.count - c.count // 2)]
         assert evaluate(POLICY, triggers, split) == first
+
+
+def test_odd_trigger_dates_never_stop_scoring() -> None:
+    from datetime import UTC, datetime
+
+    from services.scoring.engine.rules import trigger_day
+
+    at = datetime(2026, 11, 3, 12, tzinfo=UTC)
+    assert trigger_day("hr.termination", at, {"termination_date": "not-a-date"}) == at.date()
+    assert trigger_day("hr.resignation", at, {"resignation_date": "2026-10-30"}) == \
+        date(2026, 10, 30)
+    for extreme in (date.min, date.max):
+        ev = evaluate(POLICY, [Trigger("hr.resignation", extreme, "x")],
+                      [DailyCount("usb_copy", extreme, 40)])
+        assert ev is not None and ev.score == 35

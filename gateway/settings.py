@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from services.kit.settings import KitSettings
+from services.kit.settings import CommonSettings
 
 
-class GatewaySettings(KitSettings):
-    """Service URLs, timeouts and the environment come from `KitSettings`."""
+class GatewaySettings(CommonSettings):
+    """Service URLs, timeouts and the environment come from `CommonSettings`; the gateway
+    holds no database URL and no key: it forwards tokens, the services check them."""
 
     graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql (development "
                            "only; never outside development).")

@@ -24,6 +24,7 @@ def _up(args: argparse.Namespace) -> int:
     def _stop(signum, frame):
         nonlocal stopping
         stopping = True
+        stack.stop_requested = True
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
@@ -33,7 +34,7 @@ def _up(args: argparse.Namespace) -> int:
         stack.start()
     except StackError as exc:
         print(f"OpenIRM failed to start: {exc}", file=sys.stderr)
-        return 1
+        return 130 if stack.stop_requested else 1
     code = 0
     try:
         admin = stack.admin
@@ -109,9 +110,27 @@ def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _watch_parent() -> None:
+    """A process the launcher started stops when the launcher is gone, even if the launcher
+    was killed outright and could not stop it."""
+    import threading
+
+    parent = os.environ.get("OPENIRM_PARENT_PID")
+    if not parent:
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    _watch_parent()
     target = "gateway.app:app" if args.service == "gateway" else f"services.{args.service}.app:app"
     uvicorn.run(target, host=args.host, port=args.port, workers=args.workers,
                 log_level="warning", timeout_graceful_shutdown=10, proxy_headers=False)
@@ -121,6 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
+    _watch_parent()
     module = __import__(f"services.{args.service}.worker", fromlist=["WorkerSettings"])
     run_worker(module.WorkerSettings)
     return 0

@@ -45,21 +45,23 @@ class StackConfig:
 
 
 def load_secrets(data_dir: Path) -> dict[str, str]:
-    """Secrets from the environment, else generated once and kept in data_dir (development)."""
+    """Secrets from the environment, else generated once and kept in data_dir (development).
+    Only generated secrets are written, to a file only its owner can read, atomically."""
     path = data_dir / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    changed = False
+    generated = dict(stored)
     for key in ("jwt_secret", "identity_key"):
-        env = os.environ.get(f"OPENIRM_{key.upper()}")
-        if env:
-            stored[key] = env
-        elif key not in stored:
-            stored[key], changed = secrets.token_urlsafe(32), True
-    if changed:
+        if not os.environ.get(f"OPENIRM_{key.upper()}") and key not in generated:
+            generated[key] = secrets.token_urlsafe(32)
+    if generated != stored:
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored))
-        path.chmod(0o600)
-    return stored
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(generated, f)
+        os.replace(tmp, path)
+    return {key: os.environ.get(f"OPENIRM_{key.upper()}") or generated[key]
+            for key in ("jwt_secret", "identity_key")}
 
 
 def free_port_block(size: int = 5, seed: int | None = None) -> int:

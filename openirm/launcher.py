@@ -55,6 +55,7 @@ class Stack:
         self.redis_url = config.redis_url or ""
         self.secrets: dict[str, str] = {}
         self.admin: AdminCredentials | None = None
+        self.stop_requested = False  # set from a signal handler to abandon a start
 
     # -- infrastructure -------------------------------------------------------------------
     def start_infrastructure(self) -> None:
@@ -67,17 +68,22 @@ class Stack:
             self.redis_url = self.redis.url
         self.secrets = load_secrets(self.config.data_dir)
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+    def env(self, process: str = "identity") -> dict[str, str]:
+        """The environment of one process: each gets only what it needs. The identity key
+        goes to identity alone; the gateway gets no database, Redis or key at all."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPENIRM_")}
         env.update({
             "OPENIRM_ENV": self.config.env,
             "OPENIRM_LOG_FORMAT": self.config.log_format,
-            "OPENIRM_DATABASE_URL": self.database_url,
-            "OPENIRM_REDIS_URL": self.redis_url,
-            "OPENIRM_JWT_SECRET": self.secrets["jwt_secret"],
-            "OPENIRM_IDENTITY_KEY": self.secrets["identity_key"],
+            "OPENIRM_PARENT_PID": str(os.getpid()),
             **{f"OPENIRM_{name.upper()}_URL": self.config.url(name) for name in SERVICES},
         })
+        if process != "gateway":
+            env.update({"OPENIRM_DATABASE_URL": self.database_url,
+                        "OPENIRM_REDIS_URL": self.redis_url,
+                        "OPENIRM_JWT_SECRET": self.secrets["jwt_secret"]})
+        if process == "identity":
+            env["OPENIRM_IDENTITY_KEY"] = self.secrets["identity_key"]
         return env
 
     def migrate(self) -> None:
@@ -86,7 +92,7 @@ class Stack:
     def ensure_admin(self) -> AdminCredentials:
         email = os.environ.get("OPENIRM_ADMIN_EMAIL", "admin@openirm.local")
         password = os.environ.get("OPENIRM_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-        created = asyncio.run(_ensure_admin(self.env(), email, password))
+        created = asyncio.run(_ensure_admin(self.env("identity"), email, password))
         self.admin = AdminCredentials(email, password if created else None, created)
         return self.admin
 
@@ -99,8 +105,8 @@ class Stack:
             logs.mkdir(parents=True, exist_ok=True)
             log_file = open(logs / f"{name}.log", "ab")
             out = log_file
-        proc = subprocess.Popen(argv, env=self.env(), stdout=out, stderr=out,
-                                start_new_session=True)
+        proc = subprocess.Popen(argv, env=self.env(name.removesuffix("-worker")), stdout=out,
+                                stderr=out, start_new_session=True)
         self.children[name] = Child(name, argv, proc, log_file)
 
     def start_processes(self) -> None:
@@ -121,6 +127,8 @@ class Stack:
         pending = {name: self.config.url(name) + "/readyz" for name in (*SERVICES, "gateway")}
         with httpx.Client(timeout=2) as client:
             while pending:
+                if self.stop_requested:
+                    raise StackError("interrupted")
                 crashed = self.crashed()
                 if crashed:
                     raise StackError(f"{', '.join(crashed)} exited during start-up")
@@ -152,11 +160,12 @@ class Stack:
                 if c.process.poll() is not None]
 
     def start(self, ready_timeout: float = 90.0) -> None:
-        self.start_infrastructure()
-        self.migrate()
-        self.ensure_admin()
-        self.start_processes()
+        """Everything, in order; whatever fails, nothing started is left running."""
         try:
+            self.start_infrastructure()
+            self.migrate()
+            self.ensure_admin()
+            self.start_processes()
             self.wait_ready(ready_timeout)
         except BaseException:
             self.stop()

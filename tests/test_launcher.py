@@ -97,3 +97,30 @@ def test_a_crashed_process_stops_the_whole_stack(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "scoring-worker (exit -9) stopped unexpectedly; stopping the whole stack" in rest
     _nothing_listens(base)
+
+
+def test_a_killed_launcher_takes_its_processes_with_it(tmp_path: Path) -> None:
+    proc, base, out = _up(tmp_path)
+    assert "Press Ctrl-C" in out, out
+    children = psutil.Process(proc.pid).children()
+    proc.kill()  # no chance to clean up
+    proc.wait()
+    ours = [p for p in children if "openirm.cli" in p.cmdline()]
+    assert len(ours) == 7
+    _, alive = psutil.wait_procs(ours, timeout=20)
+    assert not alive, [p.cmdline() for p in alive]
+    _nothing_listens(base)
+    # A new start on the same data reuses what is left behind (PostgreSQL) and replaces the
+    # orphaned Redis, then stops cleanly.
+    again, base2, out2 = _up(tmp_path)
+    try:
+        assert "Press Ctrl-C" in out2, out2
+    finally:
+        again.send_signal(signal.SIGINT)
+        rest, _ = again.communicate(timeout=60)
+    assert again.returncode == 0, rest
+    _nothing_listens(base2)
+    # ... and leaves no database or Redis server behind.
+    leftovers = [p.cmdline() for p in psutil.process_iter(["cmdline"])
+                 if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+    assert not leftovers, leftovers

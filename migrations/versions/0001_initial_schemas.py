@@ -26,9 +26,10 @@ CREATE FUNCTION audit.row_hash(prev text, seq bigint, at timestamptz, service te
                                action text, target text, outcome text, request_id text,
                                detail jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT encode(sha256(convert_to(concat_ws('|', coalesce(prev, ''), seq::text,
-         ((extract(epoch FROM at) * 1000000)::bigint)::text, service, actor, action,
-         coalesce(target, ''), outcome, coalesce(request_id, ''), detail::text), 'UTF8')), 'hex')
+  -- A JSON array encodes every field unambiguously (no separator can be forged).
+  SELECT encode(sha256(convert_to(jsonb_build_array(prev, seq,
+         (extract(epoch FROM at) * 1000000)::bigint, service, actor, action, target, outcome,
+         request_id, detail)::text, 'UTF8')), 'hex')
 $$
 ''',
     r'''
@@ -88,8 +89,8 @@ def upgrade() -> None:
         op.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     op.create_table('audit_log',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
-    sa.Column('seq', sa.BigInteger(), nullable=True),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('service', sa.String(length=32), nullable=False),
     sa.Column('actor', sa.String(length=200), nullable=False),
     sa.Column('action', sa.String(length=100), nullable=False),
@@ -98,7 +99,8 @@ def upgrade() -> None:
     sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('detail', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=True),
-    sa.Column('hash', sa.String(length=64), nullable=True),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.CheckConstraint('seq = 1 OR prev_hash IS NOT NULL', name='audit_log_linked'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('seq'),
     schema='audit'
@@ -144,6 +146,7 @@ def upgrade() -> None:
     sa.Column('v1', sa.String(length=200), nullable=False),
     sa.Column('v2', sa.String(length=200), nullable=True),
     sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('ptype', 'v0', 'v1', name='uq_casbin_rule_assignment'),
     schema='identity'
     )
     op.create_index(op.f('ix_identity_casbin_rule_v0'), 'casbin_rule', ['v0'], unique=False, schema='identity')

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, LargeBinary, String, func
+from sqlalchemy import Column, DateTime, LargeBinary, String, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 SCHEMA = "identity"
@@ -33,7 +33,8 @@ class CasbinRule(SQLModel, table=True):
     """Role assignments as Casbin grouping rules: ptype 'g', v0 subject, v1 role."""
 
     __tablename__ = "casbin_rule"
-    __table_args__ = {"schema": SCHEMA}
+    __table_args__ = (UniqueConstraint("ptype", "v0", "v1", name="uq_casbin_rule_assignment"),
+                      {"schema": SCHEMA})
 
     id: int | None = Field(default=None, primary_key=True)
     ptype: str = Field(sa_column=Column(String(8), nullable=False))

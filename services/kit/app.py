@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.context import request_id_var
-from services.kit.errors import install_error_handlers
+from services.kit.errors import InvalidParam, install_error_handlers, problem_response
 from services.kit.logs import setup_logging
 from services.kit.runtime import Runtime
 
@@ -37,62 +37,99 @@ class RequestIdMiddleware:
         rid = rid or uuid.uuid4().hex
         token = request_id_var.set(rid)
 
-        async def send_with_id(message):
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Anything unhandled still gets a problem+json answer that names the request.
+            log.exception("unhandled error")
+            if started:
+                raise
+            await problem_response(500, "internal_error", "internal error")(
+                scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
 
 
-class RejectNulMiddleware:
-    """PostgreSQL cannot store NUL characters in text or JSON: refuse them up front with a 422
-    instead of failing deep in a query (found by fuzzing)."""
+class BodyGuardMiddleware:
+    """Refuses, before any work: bodies over the size limit (413, by Content-Length or while
+    reading) and NUL characters anywhere (422), which PostgreSQL cannot store in text or JSON
+    (found by fuzzing). The body is checked whole, so a NUL split across chunks is caught."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, default_limit: int = 32 * 1024 * 1024) -> None:
+        self.app, self.default_limit = app, default_limit
+
+    def _limit(self, scope: Scope) -> int:
+        runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+        return runtime.settings.max_body_bytes if runtime else self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        where = None
+        limit = self._limit(scope)
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:
-            where = "query"
-        elif "\x00" in scope.get("path", "") or b"%00" in scope.get("raw_path", b""):
-            where = "path"
-        messages: list[Message] = []
-        if where is None:
-            more = True
-            while more:
-                message = await receive()
-                messages.append(message)
-                if message["type"] != "http.request":
-                    break
-                if b"\\u0000" in message.get("body", b"") or b"\x00" in message.get("body", b""):
-                    where = "body"
-                more = message.get("more_body", False)
-        if where is not None:
-            response = JSONResponse(
-                {"type": "about:blank", "title": "Invalid input", "status": 422,
-                 "code": "invalid_input", "detail": f"NUL characters are not allowed ({where})",
-                 "invalid_params": [{"field": f"({where})", "reason": "contains NUL"}]},
-                status_code=422, media_type="application/problem+json")
-            await response(scope, receive, send)
+            await _refuse_nul("query", scope, receive, send)
             return
-        replay = iter(messages)
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("raw_path", b""):
+            await _refuse_nul("path", scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                await _too_large(limit, scope, receive, send)
+                return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _too_large(limit, scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if b"\\u0000" in body or b"\x00" in body:
+            await _refuse_nul("body", scope, receive, send)
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body,
+                                        "more_body": False}], receive), send)
 
-        async def receive_again() -> Message:
-            try:
-                return next(replay)
-            except StopIteration:
-                return await receive()
 
-        await self.app(scope, receive_again, send)
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = iter(messages)
+
+    async def receive_again() -> Message:
+        try:
+            return next(pending)
+        except StopIteration:
+            return await receive()
+
+    return receive_again
+
+
+async def _refuse_nul(where: str, scope: Scope, receive: Receive, send: Send) -> None:
+    await problem_response(422, "invalid_input", f"NUL characters are not allowed ({where})",
+                           [InvalidParam(field=f"({where})", reason="contains NUL")])(
+        scope, receive, send)
+
+
+async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    await problem_response(413, "payload_too_large",
+                           f"the request body exceeds {limit} bytes")(scope, receive, send)
 
 
 def create_app(name: str, title: str, runtime_factory: Callable[[], Runtime],
@@ -112,7 +149,7 @@ def create_app(name: str, title: str, runtime_factory: Callable[[], Runtime],
             await runtime.close()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
-    app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(BodyGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
 

@@ -6,21 +6,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, String, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from services.kit.context import request_id_var
 
+_PENDING = "openirm.audit.pending"
+
 
 class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
-    __table_args__ = {"schema": "audit"}
+    __table_args__ = (CheckConstraint("seq = 1 OR prev_hash IS NOT NULL",
+                                      name="audit_log_linked"), {"schema": "audit"})
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
-    at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True,
+                                                          nullable=False))
+    at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True),
+                                                              nullable=False))
     service: str = Field(sa_column=Column(String(32), nullable=False))
     actor: str = Field(sa_column=Column(String(200), nullable=False))
     action: str = Field(sa_column=Column(String(100), nullable=False))
@@ -31,7 +36,7 @@ class AuditLog(SQLModel, table=True):
                                    sa_column=Column(JSONB, nullable=False,
                                                     server_default=text("'{}'::jsonb")))
     prev_hash: str | None = Field(default=None, sa_column=Column(String(64)))
-    hash: str | None = Field(default=None, sa_column=Column(String(64)))
+    hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=False))
 
 
 class AuditWriter:
@@ -41,8 +46,20 @@ class AuditWriter:
     async def record(self, session: AsyncSession, *, actor: str, action: str,
                      target: str | None = None, outcome: str = "success",
                      detail: dict[str, Any] | None = None) -> None:
-        """Add the audit row to the caller's transaction (flushed, committed with the action)."""
-        session.add(AuditLog(service=self.service, actor=actor, action=action, target=target,
-                             outcome=outcome, request_id=request_id_var.get(),
-                             detail=detail or {}))
+        """Add the audit row to the caller's transaction. It is inserted by the unit of work
+        just before commit (`write_pending`), so the chain's lock is taken last and held
+        briefly, after every row lock of the action: one lock order everywhere, no deadlock."""
+        session.info.setdefault(_PENDING, []).append(
+            AuditLog(service=self.service, actor=actor, action=action, target=target,
+                     outcome=outcome, request_id=request_id_var.get(), detail=detail or {}))
+
+
+async def write_pending(session: AsyncSession) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.add_all(rows)
         await session.flush()
+
+
+def discard_pending(session: AsyncSession) -> None:
+    session.info.pop(_PENDING, None)

@@ -37,6 +37,7 @@ class Authorizer:
         self._redis = redis
         self._max_age_s = max_age_s
         self._version: bytes | None = None
+        self._redis_down_until = 0.0
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
         self._static = _static_lines()
@@ -55,11 +56,12 @@ class Authorizer:
         return e
 
     async def _current_version(self) -> bytes | None:
-        if self._redis is None:
-            return None
+        if self._redis is None or time.monotonic() < self._redis_down_until:
+            return self._version
         try:
             return await self._redis.get(RULES_VERSION_KEY)
-        except Exception:  # Redis down: keep deciding on the rules we have
+        except Exception:  # Redis down: decide on the rules we have, reload them periodically
+            self._redis_down_until = time.monotonic() + 2.0
             return self._version
 
     async def refresh(self, *, force: bool = False) -> None:

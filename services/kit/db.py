@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from services.kit.audit import discard_pending, write_pending
+
 
 def async_url(url: str) -> str:
     """Accept plain `postgresql://` URLs (as operators write them) and use asyncpg."""
@@ -26,8 +28,10 @@ def async_url(url: str) -> str:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    # A transaction left open would hold back every commit-ordered feed: end it.
     return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True)
+                               pool_pre_ping=True, connect_args={"server_settings": {
+                                   "idle_in_transaction_session_timeout": "60000"}})
 
 
 @dataclass
@@ -69,8 +73,10 @@ class Database:
             uow = UnitOfWork(session)
             try:
                 yield uow
+                await write_pending(session)
                 await session.commit()
             except BaseException:
+                discard_pending(session)
                 await session.rollback()
                 raise
         if queue is not None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("openirm.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -77,9 +81,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": Problem, "content": {PROBLEM_JSON: {}}} for s in statuses}
 
 
-def _problem(request: Request, status: int, code: str, detail: str,
-             invalid: list[InvalidParam] | None = None, headers: dict[str, str] | None = None
-             ) -> JSONResponse:
+def problem_response(status: int, code: str, detail: str,
+                     invalid: list[InvalidParam] | None = None,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
     from services.kit.context import request_id_var
 
     body = Problem(title=code.replace("_", " ").capitalize(), status=status, detail=detail,
@@ -98,12 +102,26 @@ def _invalid_params(errors: list[dict[str, Any]]) -> list[InvalidParam]:
     return out
 
 
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None),
+                                                      "sqlstate", None)
+
+
+def _is_client_data_error(exc: DBAPIError) -> bool:
+    """asyncpg refuses out-of-range values (e.g. a year-1 timestamp) before sending them."""
+    import asyncpg
+
+    cause = getattr(getattr(exc, "orig", None), "__cause__", None)
+    return isinstance(cause, asyncpg.DataError | OverflowError)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpenIRMError)
     async def _domain(request: Request, exc: OpenIRMError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         invalid = exc.extra.get("invalid_params")
-        return _problem(request, exc.status, exc.code, exc.message, invalid, headers)
+        return problem_response(exc.status, exc.code, exc.message, invalid, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -113,10 +131,25 @@ def install_error_handlers(app: FastAPI) -> None:
         if first:
             at = f" (item {first.index})" if first.index is not None else ""
             detail = f"{first.field}{at}: {first.reason}"
-        return _problem(request, 422, "invalid_input", detail, params)
+        return problem_response(422, "invalid_input", detail, params)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        """Concurrency outcomes become answers a client can act on; anything else is a 500."""
+        state = _sqlstate(exc)
+        if state in ("40P01", "40001", "55P03"):
+            return problem_response(503, "retry", "the request collided with a concurrent one; "
+                            "retry it", headers={"Retry-After": "1"})
+        if state == "23505":
+            return problem_response(409, "conflict", "it exists already (a concurrent request "
+                            "may have created it)")
+        if (state and state.startswith("22")) or _is_client_data_error(exc):
+            return problem_response(422, "invalid_input", "a value is out of range")
+        log.exception("database error", exc_info=exc)
+        return problem_response(500, "internal_error", "internal error")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
                 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
-        return _problem(request, exc.status_code, code, str(exc.detail))
+        return problem_response(exc.status_code, code, str(exc.detail))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from arq import create_pool
@@ -28,9 +29,12 @@ class JobQueue:
     """Enqueues jobs; a Redis outage is logged, not raised: durable state lives in PostgreSQL
     and every consumer has a periodic catch-up, so a lost wake-up only delays work."""
 
+    backoff_s = 5.0
+
     def __init__(self, url: str) -> None:
         self.url = url
         self._pool: ArqRedis | None = None
+        self._down_until = 0.0
 
     async def pool(self) -> ArqRedis:
         if self._pool is None:
@@ -38,6 +42,8 @@ class JobQueue:
         return self._pool
 
     async def enqueue(self, job: Any) -> bool:
+        if time.monotonic() < self._down_until:
+            return False  # Redis was just unreachable: do not make every request wait for it
         try:
             pool = await self.pool()
             kwargs = dict(job.kwargs)
@@ -46,7 +52,9 @@ class JobQueue:
                                    **kwargs)
             return True
         except Exception as exc:  # Redis down: the catch-up job will pick the work up
-            log.warning("enqueue of %s failed, relying on catch-up: %s", job.function, exc)
+            log.warning("enqueue of %s failed, relying on catch-up for %.0f s: %s",
+                        job.function, self.backoff_s, exc)
+            self._down_until = time.monotonic() + self.backoff_s
             return False
 
     async def close(self) -> None:

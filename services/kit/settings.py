@@ -10,24 +10,31 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDER_SECRET = "change-me-development-only"
 
 
-class KitSettings(BaseSettings):
-    """Base settings; each service subclasses it and adds its own fields."""
+class CommonSettings(BaseSettings):
+    """What every process reads, the gateway included: environment, where the services are,
+    logging, limits. No database, no keys."""
 
     model_config = SettingsConfigDict(env_prefix="OPENIRM_", extra="ignore")
 
     env: Literal["development", "production"] = "development"
-    database_url: str = "postgresql+asyncpg://postgres@localhost:5432/openirm"
-    redis_url: str = "redis://localhost:6379/0"
-    jwt_secret: str = PLACEHOLDER_SECRET
-    jwt_issuer: str = "openirm"
-    jwt_audience: str = "openirm"
-    access_token_ttl_s: int = Field(default=900, ge=30, le=86400)
     ingest_url: str = "http://127.0.0.1:8101"
     scoring_url: str = "http://127.0.0.1:8102"
     cases_url: str = "http://127.0.0.1:8103"
     identity_url: str = "http://127.0.0.1:8104"
     log_format: Literal["text", "json"] = "text"
     http_timeout_s: float = 10.0
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+
+
+class KitSettings(CommonSettings):
+    """A service's settings; each service subclasses it and adds its own fields."""
+
+    database_url: str = "postgresql+asyncpg://postgres@localhost:5432/openirm"
+    redis_url: str = "redis://localhost:6379/0"
+    jwt_secret: str = PLACEHOLDER_SECRET
+    jwt_issuer: str = "openirm"
+    jwt_audience: str = "openirm"
+    access_token_ttl_s: int = Field(default=900, ge=30, le=86400)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> KitSettings:

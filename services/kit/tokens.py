@@ -11,6 +11,7 @@ from jose import ExpiredSignatureError, JWTError, jwt
 from services.kit.errors import Unauthenticated
 
 ALGORITHM = "HS256"
+MAX_TTL_S = 86_400
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,15 @@ class TokenCodec:
         try:
             claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
                                 audience=self.audience, issuer=self.issuer,
-                                options={"require_exp": True, "require_sub": True})
+                                options={"require_exp": True, "require_sub": True,
+                                         "require_aud": True, "require_iss": True,
+                                         "require_iat": True})
         except ExpiredSignatureError as exc:
             raise Unauthenticated("token has expired", code="token_expired") from exc
         except JWTError as exc:
-            raise Unauthenticated(f"token is invalid: {exc}", code="token_invalid") from exc
+            raise Unauthenticated("token is invalid", code="token_invalid") from exc
+        if claims["exp"] - claims["iat"] > MAX_TTL_S:
+            raise Unauthenticated("token lives too long", code="token_invalid")
         subject = claims.get("sub")
         if not isinstance(subject, str) or ":" not in subject:
             raise Unauthenticated("token subject is invalid", code="token_invalid")

@@ -54,7 +54,7 @@ async def list_cases(uow: UnitOfWork, *, status: str | None, cursor: str | None,
 
 async def add_note(rt: Runtime, uow: UnitOfWork, actor: str, case_id: uuid.UUID,
                    body: NoteCreate) -> NoteRead:
-    case = await get_case(uow, case_id)
+    case = await get_case(uow, case_id, for_update=True)
     if case.status != "active":
         raise CaseClosed("notes cannot be added to a closed case")
     note = Note(case_id=case_id, author=actor, body=body.body)

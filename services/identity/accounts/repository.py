@@ -13,8 +13,9 @@ async def by_email(session: AsyncSession, email: str) -> Account | None:
     return result.scalar_one_or_none()
 
 
-async def by_id(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
-    return await session.get(Account, account_id)
+async def by_id(session: AsyncSession, account_id: uuid.UUID, *, for_update: bool = False
+                ) -> Account | None:
+    return await session.get(Account, account_id, with_for_update=for_update)
 
 
 async def list_all(session: AsyncSession) -> list[Account]:

@@ -90,7 +90,7 @@ async def list_accounts(uow: UnitOfWork) -> list[AccountRead]:
 
 async def set_roles(rt: Runtime, uow: UnitOfWork, actor: str, account_id: uuid.UUID,
                     roles: list[str]) -> AccountRead:
-    account = await repo.by_id(uow.session, account_id)
+    account = await repo.by_id(uow.session, account_id, for_update=True)
     if account is None:
         raise AccountNotFound("no such account")
     subject = subject_of(account.id)

@@ -27,6 +27,9 @@ async def accept(rt: Runtime, uow: UnitOfWork, principal: str, batch: EventBatch
                      "type": event.type.value, "category": CATEGORY[event.type].value,
                      "occurred_at": event.occurred_at, "source": event.source,
                      "attributes": event.attributes})
+    # Insert in id order: two overlapping batches then take their locks in the same order
+    # and cannot deadlock.
+    rows.sort(key=lambda r: r["id"])
     accepted = await repo.insert_events(uow.session, rows)
     receipt = Receipt(principal=principal, accepted=accepted,
                       duplicates=len(batch.events) - accepted)

@@ -177,8 +177,8 @@ class Alert:
 class ConfirmAlertInput:
     alert_id: strawberry.ID = strawberry.field(description="The alert.")
     case_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Add it to this active case; a new case (or the person's "
-                                  "existing active case) is used when omitted.")
+        default=None, description="Add it to this active case of the same person; a new case "
+                                  "is opened when omitted.")
     title: str | None = strawberry.field(
         default=None, description="Title of a new case (1 to 300 characters).")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -11,6 +12,8 @@ import httpx
 from services.kit.context import request_id_var
 from services.kit.errors import OpenIRMError, UpstreamUnavailable
 from services.kit.tokens import TokenCodec
+
+log = logging.getLogger("openirm.clients")
 
 
 class ServiceTokens:
@@ -33,9 +36,10 @@ class ServiceClient:
 
     retries = 2
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, service_tokens: ServiceTokens
-                 ) -> None:
-        self.http, self.base_url, self.service_tokens = http, base_url.rstrip("/"), service_tokens
+    def __init__(self, name: str, http: httpx.AsyncClient, base_url: str,
+                 service_tokens: ServiceTokens) -> None:
+        self.name, self.http, self.service_tokens = name, http, service_tokens
+        self.base_url = base_url.rstrip("/")
 
     async def request(self, method: str, path: str, *, token: str | None = None,
                       json: Any = None, params: dict[str, Any] | None = None) -> Any:
@@ -51,13 +55,15 @@ class ServiceClient:
                 if attempt < self.retries and method == "GET":
                     await asyncio.sleep(0.1 * (attempt + 1))
                     continue
-                raise UpstreamUnavailable(f"{self.base_url} is unreachable: {exc}") from exc
+                log.warning("%s%s unreachable: %s", self.base_url, path, exc)
+                raise UpstreamUnavailable(f"the {self.name} service is unavailable") from exc
             if resp.status_code in (502, 503, 504) and attempt < self.retries and method == "GET":
                 await asyncio.sleep(0.1 * (attempt + 1))
                 continue
             break
         if resp.status_code >= 500:
-            raise UpstreamUnavailable(f"{self.base_url}{path} failed with {resp.status_code}")
+            log.warning("%s %s%s answered %s", method, self.base_url, path, resp.status_code)
+            raise UpstreamUnavailable(f"the {self.name} service is unavailable")
         if resp.status_code >= 400:
             try:
                 body = resp.json()

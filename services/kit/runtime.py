@@ -28,10 +28,9 @@ class Runtime:
         self.service_tokens = ServiceTokens(self.codec, name)
         self.http = httpx.AsyncClient(timeout=settings.http_timeout_s,
                                       limits=httpx.Limits(max_connections=100))
-        self.identity = ServiceClient(self.http, settings.identity_url, self.service_tokens)
-        self.ingest = ServiceClient(self.http, settings.ingest_url, self.service_tokens)
-        self.scoring = ServiceClient(self.http, settings.scoring_url, self.service_tokens)
-        self.cases = ServiceClient(self.http, settings.cases_url, self.service_tokens)
+        self.identity, self.ingest, self.scoring, self.cases = (
+            ServiceClient(name, self.http, getattr(settings, f"{name}_url"), self.service_tokens)
+            for name in ("identity", "ingest", "scoring", "cases"))
         self.authorizer = Authorizer(load_assignments or self._assignments_from_identity,
                                      self.redis)
         self.audit = AuditWriter(name)

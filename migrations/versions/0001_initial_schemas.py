@@ -250,6 +250,7 @@ def upgrade() -> None:
     sa.Column('severity', sa.String(length=16), nullable=False),
     sa.Column('contributions', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('alerted_version', sa.Integer(), nullable=True),
     sa.Column('computed_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('policy_id', 'subject_id'),
     schema='scoring'

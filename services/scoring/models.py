@@ -105,6 +105,8 @@ class RiskScore(SQLModel, table=True):
     contributions: list[dict[str, Any]] = Field(default_factory=list,
                                                 sa_column=Column(JSONB, nullable=False))
     version: int = 1
+    alerted_version: int | None = Field(default=None, description="the version last sent to "
+                                        "cases as an alert candidate")
     computed_at: datetime | None = Field(default=None, sa_column=_ts())
 
 

@@ -89,3 +89,21 @@ async def test_policies_validate_indicators_and_names(api: Api, http: httpx.Asyn
     renamed = await http.patch(f"{api.scoring}/policies/{policy['id']}", headers=admin,
                                json={"name": "new name"})
     assert renamed.status_code == 422  # the name is immutable
+
+
+async def test_lowering_a_threshold_raises_the_alerts_it_now_implies(
+        api: Api, http: httpx.AsyncClient) -> None:
+    policy = create_policy(api, alert_threshold=90)
+    actor = person_email()
+    ingest(api, departing_story(actor, usb=12, cloud=12))  # score 40
+    subject = subject_of(api, actor)["subject_id"]
+    await asyncio.sleep(1.0)
+    analyst = api.auth(api.token("Analyst"))
+    page = (await http.get(f"{api.cases}/alerts", headers=analyst, params={"limit": 200})).json()
+    assert not [a for a in page["items"] if a["policy_id"] == policy["id"]
+                and a["subject_id"] == subject]
+    resp = await http.patch(f"{api.scoring}/policies/{policy['id']}",
+                            headers=api.auth(api.admin_token()), json={"alert_threshold": 30})
+    assert resp.status_code == 200 and resp.json()["alert_threshold"] == 30
+    alert = await wait_for_alert(api, policy["id"], subject)
+    assert alert["score"] == 40

@@ -9,6 +9,8 @@ import logging
 import uuid
 from datetime import datetime
 
+from sqlalchemy import func
+
 from services.kit.db import UnitOfWork, advisory_xact_lock
 from services.kit.feed import load_cursor, save_cursor
 from services.kit.jobs import CASES_QUEUE
@@ -99,18 +101,18 @@ async def rescore(uow: UnitOfWork, subjects: set[uuid.UUID], policies: list[Poli
             if ev is None:
                 continue
             contributions = [c.as_dict() for c in ev.contributions]
-            prev = current.get(subject)
-            if prev and prev.score == ev.score and prev.contributions == contributions:
-                continue
-            version = prev.version + 1 if prev else 1
-            if prev:
-                prev.score, prev.severity = ev.score, ev.severity
-                prev.contributions, prev.version = contributions, version
-            else:
-                uow.session.add(RiskScore(policy_id=policy.id, subject_id=subject,
-                                          score=ev.score, severity=ev.severity,
-                                          contributions=contributions, version=version))
-            if ev.raises_alert:
+            score = current.get(subject)
+            if score is None:
+                score = RiskScore(policy_id=policy.id, subject_id=subject, score=ev.score,
+                                  severity=ev.severity, contributions=contributions, version=1)
+                uow.session.add(score)
+            elif score.score != ev.score or score.contributions != contributions:
+                score.score, score.severity = ev.score, ev.severity
+                score.contributions, score.version = contributions, score.version + 1
+                score.computed_at = func.now()
+            # A changed score, or an unchanged one that now crosses a lowered threshold.
+            if ev.raises_alert and score.alerted_version != score.version:
+                score.alerted_version = version = score.version
                 uow.session.add(AlertCandidate(
                     policy_id=policy.id, policy_name=policy.name, subject_id=subject,
                     alias=aliases.get(subject, ""), score=ev.score, severity=ev.severity,

@@ -145,6 +145,14 @@ def api(stack: Stack) -> Api:
     return Api(stack, stack.admin.email, PASSWORD)
 
 
+@pytest.fixture(scope="module")
+def policy(api: Api) -> dict:
+    """A departing-users policy for the tests of one module."""
+    from tests.factories import create_policy
+
+    return create_policy(api)
+
+
 @pytest.fixture
 async def http() -> httpx.AsyncClient:
     async with httpx.AsyncClient(timeout=30) as client:

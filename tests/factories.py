@@ -90,3 +90,10 @@ async def wait_for_alert(api: Api, policy_id: str, subject_id: str, *, within: f
                     break
             await asyncio.sleep(0.1)
     raise AssertionError(f"no alert for {subject_id} under {policy_id} within {within} s")
+
+
+async def fresh_alert(api: Api, policy: dict) -> dict:
+    """A new person's departing story, and the alert it raises under `policy`."""
+    actor = person_email()
+    ingest(api, departing_story(actor))
+    return await wait_for_alert(api, policy["id"], subject_of(api, actor)["subject_id"])

@@ -6,33 +6,14 @@ import asyncio
 import uuid
 
 import httpx
-import pytest
 
 from tests.conftest import Api
-from tests.factories import (
-    create_policy,
-    departing_story,
-    ingest,
-    person_email,
-    subject_of,
-    wait_for_alert,
-)
-
-
-@pytest.fixture(scope="module")
-def policy(api: Api) -> dict:
-    return create_policy(api)
-
-
-async def _fresh_alert(api: Api, policy: dict) -> dict:
-    actor = person_email()
-    ingest(api, departing_story(actor))
-    return await wait_for_alert(api, policy["id"], subject_of(api, actor)["subject_id"])
+from tests.factories import fresh_alert
 
 
 async def test_confirm_into_a_case_note_and_close(api: Api, policy: dict,
                                                   http: httpx.AsyncClient) -> None:
-    alert = await _fresh_alert(api, policy)
+    alert = await fresh_alert(api, policy)
     analyst = api.auth(api.token("Analyst"))
     confirmed = await http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=analyst,
                                 json={"title": "Possible data theft"})
@@ -67,7 +48,7 @@ async def test_confirm_into_a_case_note_and_close(api: Api, policy: dict,
 
 async def test_dismiss_with_reason_and_illegal_transitions(api: Api, policy: dict,
                                                            http: httpx.AsyncClient) -> None:
-    alert = await _fresh_alert(api, policy)
+    alert = await fresh_alert(api, policy)
     inv = api.auth(api.token("Investigator"))
     missing_reason = await http.post(f"{api.cases}/alerts/{alert['id']}/dismiss", headers=inv,
                                      json={})
@@ -86,7 +67,7 @@ async def test_dismiss_with_reason_and_illegal_transitions(api: Api, policy: dic
 
 
 async def test_two_reviewers_at_once_one_wins(api: Api, policy: dict) -> None:
-    alert = await _fresh_alert(api, policy)
+    alert = await fresh_alert(api, policy)
     url = f"{api.cases}/alerts/{alert['id']}"
     async with httpx.AsyncClient(timeout=30) as client:
         results = await asyncio.gather(
@@ -98,8 +79,8 @@ async def test_two_reviewers_at_once_one_wins(api: Api, policy: dict) -> None:
 
 async def test_confirm_into_an_existing_case_of_the_same_person(api: Api, policy: dict,
                                                                http: httpx.AsyncClient) -> None:
-    alert = await _fresh_alert(api, policy)
-    other = await _fresh_alert(api, policy)
+    alert = await fresh_alert(api, policy)
+    other = await fresh_alert(api, policy)
     analyst = api.auth(api.token("Analyst"))
     case_id = (await http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=analyst,
                                json={})).json()["case_id"]
@@ -112,8 +93,8 @@ async def test_confirm_into_an_existing_case_of_the_same_person(api: Api, policy
 
 
 async def test_queue_filters_and_pages(api: Api, policy: dict, http: httpx.AsyncClient) -> None:
-    await _fresh_alert(api, policy)
-    await _fresh_alert(api, policy)
+    await fresh_alert(api, policy)
+    await fresh_alert(api, policy)
     analyst = api.auth(api.token("Analyst"))
     seen: list[str] = []
     cursor = None
@@ -133,7 +114,7 @@ async def test_queue_filters_and_pages(api: Api, policy: dict, http: httpx.Async
 
 
 async def test_only_reviewers_triage(api: Api, policy: dict, http: httpx.AsyncClient) -> None:
-    alert = await _fresh_alert(api, policy)
+    alert = await fresh_alert(api, policy)
     for token in (api.admin_token(), api.token("Auditor")):
         headers = api.auth(token)
         assert (await http.get(f"{api.cases}/alerts", headers=headers)).status_code == 403

@@ -6,17 +6,9 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import Api
-from tests.factories import (
-    create_policy,
-    departing_story,
-    ingest,
-    person_email,
-    subject_of,
-    wait_for_alert,
-)
+from tests.factories import fresh_alert
 
 
 async def gql(api: Api, query: str, token: str | None = None, **variables: Any) -> dict:
@@ -32,15 +24,6 @@ def codes(result: dict) -> list[str]:
     return [e["extensions"]["code"] for e in result.get("errors", [])]
 
 
-@pytest.fixture(scope="module")
-def policy(api: Api) -> dict:
-    return create_policy(api)
-
-
-async def _alert(api: Api, policy: dict) -> dict:
-    actor = person_email()
-    ingest(api, departing_story(actor))
-    return await wait_for_alert(api, policy["id"], subject_of(api, actor)["subject_id"])
 
 
 async def test_errors_carry_codes_and_no_internals(api: Api) -> None:
@@ -65,7 +48,7 @@ async def test_errors_carry_codes_and_no_internals(api: Api) -> None:
 
 async def test_dismiss_and_close_through_graphql(api: Api, policy: dict) -> None:
     investigator = api.token("Investigator")
-    first, second = await _alert(api, policy), await _alert(api, policy)
+    first, second = await fresh_alert(api, policy), await fresh_alert(api, policy)
     dismissed = await gql(api, """mutation($input: DismissAlertInput!) {
         dismissAlert(input: $input) { alert { id status dismissReason dismissComment } } }""",
         investigator, input={"alertId": first["id"], "reason": "FALSE_POSITIVE",
@@ -93,8 +76,8 @@ async def test_dismiss_and_close_through_graphql(api: Api, policy: dict) -> None
 
 
 async def test_connections_page_with_cursors(api: Api, policy: dict) -> None:
-    await _alert(api, policy)
-    await _alert(api, policy)
+    await fresh_alert(api, policy)
+    await fresh_alert(api, policy)
     analyst = api.token("Analyst")
     query = """query($after: String) { alerts(first: 1, after: $after) {
         edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }"""

@@ -39,11 +39,13 @@ def next_cursor(rows: list[Any], cursor: str | None) -> str | None:
 async def read_feed(session: AsyncSession, table: str, columns: str, cursor: str | None,
                     limit: int) -> list[Any]:
     xid, seq = parse_cursor(cursor)
+    # Order by the table's xid8 column (t.xid), not the text alias in the select list:
+    # ordering "1000" before "999" as text would skip rows.
     sql = text(f"""
-        SELECT {columns}, xid::text AS xid, seq FROM {table}
-        WHERE (xid, seq) > (CAST(:xid AS xid8), :seq)
-          AND xid < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY xid, seq LIMIT :limit
+        SELECT {columns}, t.xid::text AS xid, t.seq FROM {table} AS t
+        WHERE (t.xid, t.seq) > (CAST(:xid AS xid8), :seq)
+          AND t.xid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY t.xid, t.seq LIMIT :limit
     """)
     return list((await session.execute(sql, {"xid": xid, "seq": seq, "limit": limit})).all())
 

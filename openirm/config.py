@@ -65,13 +65,15 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
 
 
 def free_port_block(size: int = 5, seed: int | None = None) -> int:
-    """The first port of `size` consecutive free ports on 127.0.0.1 (tests, benchmarks)."""
+    """The first port of `size` consecutive free ports on 127.0.0.1 (tests, benchmarks),
+    below Linux's ephemeral range (32768+) so an outgoing connection cannot take one of them
+    between this check and the server's bind."""
     import random
     import socket
 
     rng = random.Random(seed if seed is not None else os.getpid())
     for _ in range(200):
-        base = rng.randrange(20000, 60000 - size)
+        base = rng.randrange(20000, 32700 - size)
         free = True
         for port in range(base, base + size):
             with socket.socket() as s:

@@ -7,7 +7,6 @@ import atexit
 import json
 import logging
 import os
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -136,6 +135,3 @@ def start_redis(data_dir: Path) -> EmbeddedRedis:
     atexit.register(server.stop)  # never outlive the process that started it
     return server
 
-
-def remove(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -155,6 +155,15 @@ class Stack:
             child.log_file.close()
         self._spawn(name, child.argv)
 
+    def log_tails(self, lines: int = 25) -> str:
+        """The end of each process's log (when logging to files), to explain a failure."""
+        out = []
+        for path in sorted((self.config.data_dir / "logs").glob("*.log")):
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            if tail:
+                out.append(f"--- {path.name}\n" + "\n".join(tail))
+        return "\n".join(out)
+
     def crashed(self) -> list[str]:
         return [f"{c.name} (exit {c.process.returncode})" for c in self.children.values()
                 if c.process.poll() is not None]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from openirm.config import StackConfig, free_port_block
-from openirm.launcher import Stack
+from openirm.launcher import Stack, StackError
 
 ROLES = ("Admin", "Analyst", "Investigator", "Auditor")
 PASSWORD = "test-password-123456"
@@ -134,7 +135,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             if url.startswith("redis") else url
     os.environ["OPENIRM_ADMIN_PASSWORD"] = PASSWORD
     s = Stack(config, log_to_files=True)
-    s.start()
+    try:
+        s.start()
+    except StackError as exc:
+        # Say why in the test output (CI shows nothing else), then try once more on other
+        # ports in case one was taken between the check and the bind.
+        print(f"stack failed to start: {exc}\n{s.log_tails()}", file=sys.stderr)
+        base = free_port_block(seed=base)
+        config.ports = {name: base + i for i, name in
+                        enumerate(("gateway", "ingest", "scoring", "cases", "identity"))}
+        s = Stack(config, log_to_files=True)
+        try:
+            s.start()
+        except StackError as again:
+            raise RuntimeError(f"stack failed to start twice: {again}\n{s.log_tails()}"
+                               ) from again
     yield s
     s.stop()
 

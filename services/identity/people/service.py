@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.identity.models import Person, RevealGrant
+from services.identity.models import RevealGrant
 from services.identity.people import repository as repo
 from services.identity.people.crypto import IdentityVault, alias_for, normalise_identifier
 from services.identity.people.exceptions import CaseMismatch, CaseNotActive, PersonNotFound
@@ -122,5 +122,3 @@ async def reveal(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, principal_s
                            expires_at=grant.expires_at,
                            identity=Identity(**vault.open(person.identity_ct)))
 
-
-__all__ = ["Person", "read", "resolve", "reveal", "upsert"]

@@ -1,0 +1,35 @@
+"""compose.yaml cannot be run here (no Docker engine); this keeps it consistent with the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from openirm.cli import SERVE_TARGETS
+
+COMPOSE = yaml.safe_load((Path(__file__).resolve().parent.parent / "compose.yaml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def test_every_process_of_openirm_up_is_in_compose() -> None:
+    commands = {tuple(s["command"][1:3]) for s in SERVICES.values()
+                if isinstance(s.get("command"), list) and s["command"][0] == "openirm"}
+    assert {("serve", name) for name in SERVE_TARGETS} | {("worker", "scoring"),
+                                                          ("worker", "cases")} <= commands
+
+
+def test_service_urls_match_the_ports_they_serve_on() -> None:
+    env = SERVICES["ingest"]["environment"]
+    for name in ("identity", "ingest", "scoring", "cases"):
+        port = SERVICES[name]["command"][-1]
+        assert env[f"OPENIRM_{name.upper()}_URL"] == f"http://{name}:{port}"
+
+
+def test_each_process_gets_only_its_keys() -> None:
+    assert "OPENIRM_IDENTITY_KEY" in SERVICES["identity"]["environment"]
+    for name in ("ingest", "scoring", "cases", "scoring-worker", "cases-worker"):
+        assert "OPENIRM_IDENTITY_KEY" not in SERVICES[name]["environment"], name
+    gateway = SERVICES["gateway"]["environment"]
+    assert not {"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
+                "OPENIRM_IDENTITY_KEY"} & set(gateway)

@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from openirm.config import StackConfig, free_port_block
+from openirm.config import StackConfig, free_port_block, ports_from
 from openirm.launcher import Stack
 from services.kit.db import async_url
 
@@ -139,8 +139,7 @@ async def main(quick: bool) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="openirm-bench-"))
     config = StackConfig.from_env(data_dir)
     base = free_port_block()
-    config.ports = {n: base + i for i, n in
-                    enumerate(("gateway", "ingest", "scoring", "cases", "identity"))}
+    config.ports = ports_from(base)
     os.environ["OPENIRM_ADMIN_PASSWORD"] = PASSWORD
     stack = Stack(config, log_to_files=True)
     t0 = time.perf_counter()

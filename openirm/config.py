@@ -11,8 +11,14 @@ from pathlib import Path
 
 SERVICES = ("identity", "ingest", "scoring", "cases")
 WORKERS = ("scoring", "cases")
-DEFAULT_PORTS = {"gateway": 8100, "ingest": 8101, "scoring": 8102, "cases": 8103,
-                 "identity": 8104}
+PORT_ORDER = ("gateway", "ingest", "scoring", "cases", "identity")  # base, base + 1, ...
+
+
+def ports_from(base: int) -> dict[str, int]:
+    return {name: base + offset for offset, name in enumerate(PORT_ORDER)}
+
+
+DEFAULT_PORTS = ports_from(8100)
 
 
 @dataclass
@@ -31,9 +37,7 @@ class StackConfig:
         return cls(
             data_dir=(data_dir or Path(os.environ.get("OPENIRM_DATA_DIR", ".openirm"))).resolve(),
             host=os.environ.get("OPENIRM_HOST", "127.0.0.1"),
-            ports={name: base + offset for name, offset in
-                   (("gateway", 0), ("ingest", 1), ("scoring", 2), ("cases", 3),
-                    ("identity", 4))},
+            ports=ports_from(base),
             database_url=os.environ.get("OPENIRM_DATABASE_URL") or None,
             redis_url=os.environ.get("OPENIRM_REDIS_URL") or None,
             env=os.environ.get("OPENIRM_ENV", "development"),

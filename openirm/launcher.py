@@ -25,6 +25,12 @@ from openirm.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, st
 log = logging.getLogger("openirm.launcher")
 
 
+# Set by the launcher for each process (or withheld from it), never passed through as is.
+PER_PROCESS = frozenset({"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
+                         "OPENIRM_IDENTITY_KEY", "OPENIRM_ADMIN_EMAIL",
+                         "OPENIRM_ADMIN_PASSWORD"})
+
+
 class StackError(RuntimeError):
     pass
 
@@ -68,10 +74,11 @@ class Stack:
             self.redis_url = self.redis.url
         self.secrets = load_secrets(self.config.data_dir)
 
-    def env(self, process: str = "identity") -> dict[str, str]:
-        """The environment of one process: each gets only what it needs. The identity key
-        goes to identity alone; the gateway gets no database, Redis or key at all."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OPENIRM_")}
+    def env(self, process: str) -> dict[str, str]:
+        """The environment of one process: the operator's OPENIRM_ settings pass through,
+        but connections and keys go only where they are needed. The identity key goes to
+        identity alone; the gateway gets no database, Redis or key at all."""
+        env = {k: v for k, v in os.environ.items() if k not in PER_PROCESS}
         env.update({
             "OPENIRM_ENV": self.config.env,
             "OPENIRM_LOG_FORMAT": self.config.log_format,

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from openirm.config import StackConfig, free_port_block
+from openirm.config import StackConfig, free_port_block, ports_from
 from openirm.launcher import Stack, StackError
 
 ROLES = ("Admin", "Analyst", "Investigator", "Auditor")
@@ -124,8 +124,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("openirm")
     base = free_port_block()
     config = StackConfig.from_env(data_dir)
-    config.ports = {name: base + i for i, name in
-                    enumerate(("gateway", "ingest", "scoring", "cases", "identity"))}
+    config.ports = ports_from(base)
     config.database_url = None
     config.redis_url = None
     if url := os.environ.get("OPENIRM_TEST_DATABASE_URL"):
@@ -142,8 +141,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # ports in case one was taken between the check and the bind.
         print(f"stack failed to start: {exc}\n{s.log_tails()}", file=sys.stderr)
         base = free_port_block(seed=base)
-        config.ports = {name: base + i for i, name in
-                        enumerate(("gateway", "ingest", "scoring", "cases", "identity"))}
+        config.ports = ports_from(base)
         s = Stack(config, log_to_files=True)
         try:
             s.start()

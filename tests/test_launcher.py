@@ -124,3 +124,23 @@ def test_a_killed_launcher_takes_its_processes_with_it(tmp_path: Path) -> None:
     leftovers = [p.cmdline() for p in psutil.process_iter(["cmdline"])
                  if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
     assert not leftovers, leftovers
+
+
+def test_each_process_gets_the_operators_settings_but_only_its_keys(
+        tmp_path: Path, monkeypatch) -> None:
+    from openirm.config import StackConfig
+    from openirm.launcher import Stack
+
+    monkeypatch.setenv("OPENIRM_ACCESS_TOKEN_TTL_S", "600")
+    monkeypatch.setenv("OPENIRM_ADMIN_PASSWORD", "not-for-children-123")
+    stack = Stack(StackConfig.from_env(tmp_path))
+    stack.database_url, stack.redis_url = "postgresql://db/x", "redis://r/0"
+    stack.secrets = {"jwt_secret": "j" * 32, "identity_key": "k" * 32}
+    identity, cases, gateway = (stack.env(p) for p in ("identity", "cases", "gateway"))
+    for env in (identity, cases, gateway):
+        assert env["OPENIRM_ACCESS_TOKEN_TTL_S"] == "600"
+        assert "OPENIRM_ADMIN_PASSWORD" not in env
+    assert identity["OPENIRM_IDENTITY_KEY"] == "k" * 32
+    assert "OPENIRM_IDENTITY_KEY" not in cases and cases["OPENIRM_JWT_SECRET"] == "j" * 32
+    assert not {"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
+                "OPENIRM_IDENTITY_KEY"} & set(gateway)

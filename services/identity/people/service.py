@@ -26,6 +26,13 @@ async def resolve(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str
                   identifiers: list[str]) -> list[ResolvedActor]:
     """Subject id and alias for each identifier, creating a directory entry for an actor
     seen for the first time (so no event is refused for an unknown actor)."""
+    resolved, _ = await _resolve(rt, vault, uow, actor, identifiers)
+    return resolved
+
+
+async def _resolve(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
+                   identifiers: list[str]) -> tuple[list[ResolvedActor], set[uuid.UUID]]:
+    """As `resolve`, plus the subject ids this call created."""
     hashes = {ident: vault.lookup_hash(ident) for ident in identifiers}
     known = await repo.by_hashes(uow.session, list(set(hashes.values())))
     already = set(known)
@@ -41,20 +48,20 @@ async def resolve(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str
                          "identity_ct": vault.seal({"email": normalise_identifier(ident)})})
         await repo.insert_new(uow.session, rows)
         known = await repo.by_hashes(uow.session, list(set(hashes.values())))
-    created = sorted(str(p.subject_id) for h, p in known.items() if h not in already)
+    created = {p.subject_id for h, p in known.items() if h not in already}
     if created:
         await rt.audit.record(uow.session, actor=actor, action="person.create",
-                              detail={"count": len(created), "subject_ids": created[:100]})
+                              detail={"count": len(created),
+                                      "subject_ids": sorted(map(str, created))[:100]})
     return [ResolvedActor(identifier=i, subject_id=known[h].subject_id, alias=known[h].alias)
-            for i, h in hashes.items()]
+            for i, h in hashes.items()], created
 
 
 async def upsert(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
                  data: PersonUpsert) -> PersonUpserted:
     """Add or update a directory entry; only the fields sent change. The answer says nothing
     about the pseudonym, so the directory cannot be used to link an email to an alias."""
-    known = await repo.by_hashes(uow.session, [vault.lookup_hash(data.email)])
-    [ref] = await resolve(rt, vault, uow, actor, [data.email])
+    [ref], created = await _resolve(rt, vault, uow, actor, [data.email])
     person = await repo.get(uow.session, ref.subject_id, for_update=True)
     assert person is not None
     current = Identity(**vault.open(person.identity_ct))
@@ -63,8 +70,8 @@ async def upsert(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
     await repo.update_identity(uow.session, person, vault.seal(updated.model_dump()))
     await rt.audit.record(uow.session, actor=actor, action="person.upsert",
                           target=f"subject:{ref.subject_id}",
-                          detail={"fields": sorted(changes), "created": not known})
-    return PersonUpserted(created=not known)
+                          detail={"fields": sorted(changes), "created": bool(created)})
+    return PersonUpserted(created=bool(created))
 
 
 def _account_id(principal_subject: str) -> uuid.UUID | None:

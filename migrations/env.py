@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from alembic import context
 from sqlalchemy import pool
@@ -25,9 +26,15 @@ def _url() -> str:
     return async_url(context.config.get_main_option("sqlalchemy.url") or KitSettings().database_url)
 
 
+# Monthly partitions of ingest.activity_event are made at run time by the ingest service.
+_PARTITION = re.compile(r"^activity_event_y\d{4}m\d{2}(_.*)?$")
+
+
 def _include_name(name, type_, parent_names) -> bool:
     if type_ == "schema":
         return name in SCHEMAS
+    if type_ == "table" and _PARTITION.match(name or ""):
+        return False
     return True
 
 

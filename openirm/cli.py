@@ -138,11 +138,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from arq.worker import run_worker
+    from services.kit.worker import run_resilient
 
     _watch_parent()
     module = __import__(f"services.{args.service}.worker", fromlist=["WorkerSettings"])
-    run_worker(module.WorkerSettings)
+    run_resilient(module.WorkerSettings)
     return 0
 
 

@@ -97,3 +97,17 @@ async def fresh_alert(api: Api, policy: dict) -> dict:
     actor = person_email()
     ingest(api, departing_story(actor))
     return await wait_for_alert(api, policy["id"], subject_of(api, actor)["subject_id"])
+
+
+async def db_fetch(api: Api, sql: str, *args: Any) -> list[Any]:
+    """Read the database directly (what a test checks that no API shows)."""
+    import asyncpg
+
+    from services.kit.db import async_url
+
+    url = async_url(api.stack.database_url).replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()

@@ -12,7 +12,13 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.context import request_id_var
-from services.kit.errors import InvalidParam, install_error_handlers, problem_response
+from services.kit.errors import (
+    InvalidInput,
+    InvalidParam,
+    PayloadTooLarge,
+    install_error_handlers,
+    problem_response,
+)
 from services.kit.logs import setup_logging
 from services.kit.runtime import Runtime
 
@@ -59,23 +65,31 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+STREAMED_TYPES = (b"application/x-ndjson", b"application/jsonl", b"application/ndjson",
+                  b"text/csv")
+
+
 class BodyGuardMiddleware:
     """Refuses, before any work: bodies over the size limit (413, by Content-Length or while
     reading) and NUL characters anywhere (422), which PostgreSQL cannot store in text or JSON
-    (found by fuzzing). The body is checked whole, so a NUL split across chunks is caught."""
+    (found by fuzzing). Ordinary bodies are checked whole, so a NUL split across chunks is
+    caught; streamed uploads (NDJSON, CSV) are checked chunk by chunk as the endpoint reads
+    them, under their own, larger limit, and never held whole."""
 
     def __init__(self, app: ASGIApp, default_limit: int = 32 * 1024 * 1024) -> None:
         self.app, self.default_limit = app, default_limit
 
-    def _limit(self, scope: Scope) -> int:
+    def _limits(self, scope: Scope) -> tuple[int, int]:
         runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
-        return runtime.settings.max_body_bytes if runtime else self.default_limit
+        if runtime is None:
+            return self.default_limit, self.default_limit
+        return runtime.settings.max_body_bytes, runtime.settings.max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
+        limit, stream_limit = self._limits(scope)
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:
             await _refuse_nul("query", scope, receive, send)
@@ -83,10 +97,19 @@ class BodyGuardMiddleware:
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("raw_path", b""):
             await _refuse_nul("path", scope, receive, send)
             return
+        streamed = False
+        for key, value in scope.get("headers", []):
+            if key == b"content-type":
+                streamed = value.split(b";")[0].strip().lower() in STREAMED_TYPES
+        if streamed:
+            limit = stream_limit
         for key, value in scope.get("headers", []):
             if key == b"content-length" and value.isdigit() and int(value) > limit:
                 await _too_large(limit, scope, receive, send)
                 return
+        if streamed:
+            await self.app(scope, _guarded(receive, limit), send)
+            return
         chunks: list[bytes] = []
         size, more = 0, True
         while more:
@@ -107,6 +130,30 @@ class BodyGuardMiddleware:
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body,
                                         "more_body": False}], receive), send)
+
+
+def _guarded(receive: Receive, limit: int) -> Receive:
+    """A receive that raises (as a problem the endpoint's error handling renders) once the
+    stream passes `limit` bytes or carries a NUL, even one split across two chunks."""
+    size, tail = 0, b""
+
+    async def receive_checked() -> Message:
+        nonlocal size, tail
+        message = await receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the request body exceeds {limit} bytes")
+            window = tail + chunk
+            if b"\x00" in chunk or b"\\u0000" in window:
+                raise InvalidInput("NUL characters are not allowed (body)",
+                                   extra={"invalid_params": [InvalidParam(
+                                       field="(body)", reason="contains NUL")]})
+            tail = window[-5:]
+        return message
+
+    return receive_checked
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

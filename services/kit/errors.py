@@ -54,6 +54,14 @@ class InvalidInput(OpenIRMError):
     status, code = 422, "invalid_input"
 
 
+class UnsupportedMediaType(OpenIRMError):
+    status, code = 415, "unsupported_media_type"
+
+
+class PayloadTooLarge(OpenIRMError):
+    status, code = 413, "payload_too_large"
+
+
 class UpstreamUnavailable(OpenIRMError):
     status, code = 503, "upstream_unavailable"
 

@@ -36,8 +36,14 @@ def next_cursor(rows: list[Any], cursor: str | None) -> str | None:
     return encode_cursor([int(rows[-1].xid), rows[-1].seq]) if rows else cursor
 
 
+WHOLE_TRANSACTION_CAP = 50_000
+
+
 async def read_feed(session: AsyncSession, table: str, columns: str, cursor: str | None,
                     limit: int) -> list[Any]:
+    """Up to `limit` rows after the cursor, completed to the end of the last transaction they
+    touch (up to WHOLE_TRANSACTION_CAP more rows): a reader then sees a batch that committed
+    at once as one step, never half of it."""
     xid, seq = parse_cursor(cursor)
     # Order by the table's xid8 column (t.xid), not the text alias in the select list:
     # ordering "1000" before "999" as text would skip rows.
@@ -47,7 +53,16 @@ async def read_feed(session: AsyncSession, table: str, columns: str, cursor: str
           AND t.xid < pg_snapshot_xmin(pg_current_snapshot())
         ORDER BY t.xid, t.seq LIMIT :limit
     """)
-    return list((await session.execute(sql, {"xid": xid, "seq": seq, "limit": limit})).all())
+    rows = list((await session.execute(sql, {"xid": xid, "seq": seq, "limit": limit})).all())
+    if len(rows) == limit:
+        rest = text(f"""
+            SELECT {columns}, t.xid::text AS xid, t.seq FROM {table} AS t
+            WHERE t.xid = CAST(:xid AS xid8) AND t.seq > :seq
+            ORDER BY t.seq LIMIT :cap
+        """)
+        rows += (await session.execute(rest, {"xid": int(rows[-1].xid), "seq": rows[-1].seq,
+                                              "cap": WHOLE_TRANSACTION_CAP})).all()
+    return rows
 
 
 class Xid8(UserDefinedType):

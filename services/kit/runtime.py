@@ -3,6 +3,8 @@ audit writer and one long-lived HTTP client. Built once per process."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import httpx
 from redis.asyncio import Redis
 
@@ -34,12 +36,15 @@ class Runtime:
         self.authorizer = Authorizer(load_assignments or self._assignments_from_identity,
                                      self.redis)
         self.audit = AuditWriter(name)
+        self.on_close: list[Callable[[], Awaitable[None]]] = []
 
     async def _assignments_from_identity(self) -> list[tuple[str, str]]:
         rows = await self.identity.request("GET", "/roles/assignments")
         return [(row["subject"], row["role"]) for row in rows]
 
     async def close(self) -> None:
+        for callback in self.on_close:
+            await callback()
         await self.http.aclose()
         await self.queue.close()
         await self.redis.aclose()

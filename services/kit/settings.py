@@ -24,6 +24,8 @@ class CommonSettings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     http_timeout_s: float = 10.0
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=2 * 1024**3, ge=1024,
+                                  description="Limit of a streamed upload (NDJSON, CSV).")
 
 
 class KitSettings(CommonSettings):

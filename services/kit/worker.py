@@ -4,6 +4,8 @@ delay (a wake-up should start within milliseconds), and the request id restored 
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +18,7 @@ from services.kit.runtime import Runtime
 from services.kit.settings import KitSettings
 
 Job = Callable[..., Awaitable[Any]]
+log = logging.getLogger("openirm.worker")
 
 
 def job(name: str, fn: Callable[..., Awaitable[Any]]) -> Any:
@@ -44,14 +47,17 @@ def catch_up(fn: Callable[[Runtime], Awaitable[Any]], every_s: int) -> Any:
 def worker_settings(service: str, queue: str, runtime_factory: Callable[[], Runtime],
                     functions: list[Any], cron_jobs: list[Any]) -> type:
     settings = KitSettings()
+    held: list[Runtime] = []  # one runtime per process, kept across worker restarts
 
     async def startup(ctx: dict) -> None:
-        rt = runtime_factory()
-        setup_logging(f"{service}-w", rt.settings.log_format)
-        ctx["rt"] = rt
+        if not held:
+            held.append(runtime_factory())
+            setup_logging(f"{service}-w", held[0].settings.log_format)
+        ctx["rt"] = held[0]
 
     async def shutdown(ctx: dict) -> None:
-        await ctx["rt"].close()
+        if held:
+            await held.pop().close()
 
     return type("WorkerSettings", (), {
         "functions": functions, "cron_jobs": cron_jobs, "queue_name": queue,
@@ -60,3 +66,20 @@ def worker_settings(service: str, queue: str, runtime_factory: Callable[[], Runt
         "poll_delay": 0.05, "max_jobs": 20, "job_timeout": 300, "max_tries": 10,
         "keep_result": 60, "handle_signals": True,
     })
+
+
+def run_resilient(settings_cls: type, retry_s: float = 1.0) -> None:
+    """Run an arq worker until it is told to stop. arq gives up when Redis goes away; Redis
+    only carries wake-ups (the work itself is in PostgreSQL), so the worker waits for Redis
+    and starts again instead of taking the process down."""
+    from arq.worker import run_worker
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    while True:
+        try:
+            run_worker(settings_cls)
+            return
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            log.warning("lost Redis (%s); the worker starts again when it is back", exc)
+            time.sleep(retry_s)

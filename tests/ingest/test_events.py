@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -148,3 +149,83 @@ async def test_dates_scoring_reads_are_validated(api: Api, http: httpx.AsyncClie
     for name, ev in bad.items():
         resp = await http.post(f"{api.ingest}/events", headers=headers, json={"events": [ev]})
         assert resp.status_code == 422, name
+
+
+async def _chunked(body: bytes, size: int):
+    for i in range(0, len(body), size):
+        yield body[i:i + size]
+
+
+async def test_ndjson_stream_is_parsed_as_it_arrives(api: Api, http: httpx.AsyncClient) -> None:
+    import json
+
+    actor = person_email()
+    events = [event(actor, "file.downloaded", file_name=f"{i}.pdf") for i in range(12_000)]
+    body = b"".join(json.dumps(e).encode() + b"\n" for e in events)
+    headers = {**api.auth(api.admin_token()), "content-type": "application/x-ndjson"}
+    resp = await http.post(f"{api.ingest}/events", headers=headers,
+                           content=_chunked(body, 65_536))
+    assert resp.status_code == 202, resp.text
+    assert (resp.json()["accepted"], resp.json()["duplicates"]) == (12_000, 0)
+    again = await http.post(f"{api.ingest}/events", headers=headers,
+                            content=_chunked(body[:len(body) // 2], 4096))
+    # Half the body: the last line is cut, so it is an invalid record and nothing is stored.
+    assert again.status_code in (202, 422)
+
+    bad = [event(actor, "file.downloaded"), {"id": "x"}, event(actor, "file.downloaded")]
+    lines = b"\n\n".join(json.dumps(e).encode() for e in bad) + b"\n{oops\n"
+    refused = await http.post(f"{api.ingest}/events", headers=headers, content=lines)
+    assert refused.status_code == 422
+    assert [(p["index"], p["field"]) for p in refused.json()["invalid_params"]] == [
+        (1, "type"), (3, "(record)")]
+    assert await _stored(api, [bad[0]["id"]]) == []
+    skipped = await http.post(f"{api.ingest}/events", headers=headers, content=lines,
+                              params={"on_error": "skip_invalid"})
+    assert skipped.status_code == 202
+    assert (skipped.json()["accepted"], skipped.json()["rejected"]) == (2, 2)
+
+
+async def test_limits_and_media_types(api: Api, http: httpx.AsyncClient) -> None:
+    headers = api.auth(api.admin_token())
+    actor = person_email()
+    url = f"{api.ingest}/events"
+    text = await http.post(url, headers={**headers, "content-type": "text/plain"},
+                           content=b"hello")
+    assert text.status_code == 415 and text.json()["code"] == "unsupported_media_type"
+    # A declared size over the streamed-upload limit is refused before any byte is read.
+    host, port = httpx.URL(url).host, httpx.URL(url).port
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(f"POST /events HTTP/1.1\r\nHost: {host}\r\n"
+                 f"Authorization: {headers['Authorization']}\r\n"
+                 "Content-Type: application/x-ndjson\r\n"
+                 f"Content-Length: {3 * 1024**3}\r\n\r\n{{}}".encode())
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert b" 413 " in status_line
+    too_many = await http.post(url, headers=headers, json={"events": [
+        event(actor, "file.downloaded") for _ in range(5001)]})
+    assert too_many.status_code == 422 and "NDJSON" in too_many.json()["detail"]
+    big = await http.post(url, headers=headers, json={"events": [
+        event(actor, "file.downloaded", note="x" * 20_000)]})
+    assert big.status_code == 422
+    assert big.json()["invalid_params"][0]["field"] == "events.attributes"
+    nul = await http.post(url, headers={**headers, "content-type": "application/x-ndjson"},
+                          content=_chunked(b'{"id": "a\\u0' + b'000"}\n', 11))
+    assert nul.status_code == 422
+    mixed = await http.post(url, headers=headers, params={"on_error": "skip_invalid"},
+                            json={"events": [event(actor, "file.downloaded"),
+                                             event(actor, "dlp.rule_match", severity="dire")]})
+    assert mixed.status_code == 202
+    assert mixed.json()["rejected"] == 1
+    assert mixed.json()["errors"][0]["field"] == "events.attributes"
+    types = (await http.get(f"{api.ingest}/events/types", headers=headers)).json()
+    categories = {t["category"] for t in types}
+    assert categories == {"access", "collection", "deletion", "exfiltration", "infiltration",
+                          "obfuscation", "security", "hr"}
+    names = {t["type"] for t in types}
+    assert {"file.label_downgraded", "email.forwarding_rule_created", "chat.external_message",
+            "device.remote_desktop_copy", "browsing.risky_site_visited",
+            "ai.prompt_with_sensitive_info", "security.antivirus_disabled",
+            "physical.badge_failed", "endpoint_security.alert",
+            "hr.performance_improvement_plan"} <= names

@@ -24,10 +24,13 @@ async def test_feed_orders_by_transaction_id_as_a_number(api: Api) -> None:
                 await session.execute(text(
                     "INSERT INTO feed_probe VALUES (:id, CAST(:xid AS text)::xid8, :seq)"),
                     {"id": id_, "xid": str(xid), "seq": seq})
-            seen, cursor = [], None
+            seen, pages, cursor = [], [], None
             while page := await read_feed(session, "feed_probe", "id", cursor, 2):
                 seen += [r.id for r in page]
+                pages.append([r.id for r in page])
                 cursor = next_cursor(page, cursor)
             assert seen == ["a", "b", "d", "c", "e", "g", "f"]
+            # A page never ends inside a transaction: xid 10's rows come together.
+            assert pages == [["a", "b"], ["d", "c"], ["e", "g", "f"]]
     finally:
         await engine.dispose()

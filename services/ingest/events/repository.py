@@ -1,37 +1,45 @@
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.feed import read_feed
 
-_INSERT = text("""
-    INSERT INTO ingest.activity_event
-        (id, subject_id, alias, type, category, occurred_at, source, attributes)
-    SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:subjects AS uuid[]), CAST(:aliases AS text[]),
-                         CAST(:types AS text[]), CAST(:categories AS text[]),
-                         CAST(:occurred AS timestamptz[]), CAST(:sources AS text[]),
-                         CAST(:attributes AS jsonb[]))
+EVENT_COLUMNS = ("id", "subject_id", "alias", "type", "category", "occurred_at", "source",
+                 "attributes", "original", "run_id")
+
+_CLAIM_KEYS = """
+    INSERT INTO ingest.event_key (id, occurred_at)
+    SELECT * FROM unnest($1::text[], $2::timestamptz[])
     ON CONFLICT (id) DO NOTHING
-""")
+    RETURNING id
+"""
 
 
-async def insert_events(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Insert, skipping ids already stored; returns how many were new."""
-    result = await session.execute(_INSERT, {
-        "ids": [r["id"] for r in rows],
-        "subjects": [r["subject_id"] for r in rows],
-        "aliases": [r["alias"] for r in rows],
-        "types": [r["type"] for r in rows],
-        "categories": [r["category"] for r in rows],
-        "occurred": [r["occurred_at"] for r in rows],
-        "sources": [r["source"] for r in rows],
-        "attributes": [json.dumps(r["attributes"]) for r in rows],
-    })
-    return result.rowcount or 0
+async def driver(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's transaction: COPY is
+    several times faster than INSERT for batches."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection  # type: ignore[return-value]
+
+
+async def insert_events(session: AsyncSession, rows: list[tuple[Any, ...]]) -> int:
+    """Store the rows (tuples in EVENT_COLUMNS order, sorted by id, ids unique) whose id is
+    not stored yet; returns how many were new. Claiming the ids in `event_key` first makes a
+    concurrent batch with the same ids wait for this one and then skip them."""
+    conn = await driver(session)
+    claimed = await conn.fetch(_CLAIM_KEYS, [r[0] for r in rows], [r[5] for r in rows])
+    if not claimed:
+        return 0
+    new = {r["id"] for r in claimed}
+    fresh = [r for r in rows if r[0] in new]
+    await conn.copy_records_to_table("activity_event", schema_name="ingest",
+                                     columns=list(EVENT_COLUMNS), records=fresh)
+    return len(fresh)
 
 
 _FEED_COLUMNS = ("id, subject_id, alias, type, category, occurred_at, received_at, source, "
@@ -40,3 +48,21 @@ _FEED_COLUMNS = ("id, subject_id, alias, type, category, occurred_at, received_a
 
 async def feed(session: AsyncSession, cursor: str | None, limit: int) -> list[Any]:
     return await read_feed(session, "ingest.activity_event", _FEED_COLUMNS, cursor, limit)
+
+
+async def existing_partitions(conn: asyncpg.Connection) -> list[tuple[str, datetime, datetime]]:
+    """(name, from, to) of every partition of the event table."""
+    rows = await conn.fetch("""
+        SELECT c.relname,
+               (regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                             'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)'))[1]::timestamptz,
+               (regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                             'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)'))[2]::timestamptz
+        FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_class p ON p.oid = i.inhparent
+        JOIN pg_namespace n ON n.oid = p.relnamespace
+        WHERE n.nspname = 'ingest' AND p.relname = 'activity_event'
+        ORDER BY 2
+    """)
+    return [(r[0], r[1], r[2]) for r in rows]

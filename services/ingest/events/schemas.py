@@ -5,20 +5,39 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
-from services.ingest.events.catalogue import ActivityType, Category
+from services.ingest.events.catalogue import (
+    CATALOGUE,
+    SCHEMA_VERSION,
+    ActivityType,
+    Category,
+    Group,
+)
 
 MAX_BATCH = 5000
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-DATE_ATTRIBUTES: dict[ActivityType, tuple[str, ...]] = {
-    ActivityType.HR_RESIGNATION: ("resignation_date", "last_working_date"),
-    ActivityType.HR_TERMINATION: ("termination_date",),
-}
 MAX_ATTRIBUTES_BYTES = 16_384
+
+
+def is_unicode(text: str) -> bool:
+    """False for strings holding lone surrogates (JSON `\\ud800` escapes can make them),
+    which PostgreSQL cannot store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class ActivityEvent(BaseModel):
@@ -26,6 +45,8 @@ class ActivityEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="ActivityEvent")
 
+    schema_version: Literal[1] = Field(
+        default=SCHEMA_VERSION, description="Version of this schema the event is written in.")
     id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$",
                     description="Unique id of the event at its source; the idempotency key.")
     type: ActivityType
@@ -43,8 +64,18 @@ class ActivityEvent(BaseModel):
     @field_validator("attributes")
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(json.dumps(value, default=str)) > MAX_ATTRIBUTES_BYTES:
+        encoded = json.dumps(value, default=str, ensure_ascii=False)
+        if not is_unicode(encoded):
+            raise ValueError("attributes contain text that is not valid Unicode")
+        if len(encoded.encode()) > MAX_ATTRIBUTES_BYTES:
             raise ValueError(f"attributes exceed {MAX_ATTRIBUTES_BYTES} bytes")
+        return value
+
+    @field_validator("actor", "source")
+    @classmethod
+    def _unicode(cls, value: str) -> str:
+        if not is_unicode(value):
+            raise ValueError("contains text that is not valid Unicode")
         return value
 
     @field_validator("occurred_at")
@@ -55,11 +86,25 @@ class ActivityEvent(BaseModel):
             raise ValueError("occurred_at must be between 1970 and 2100")
         return value
 
-    @model_validator(mode="after")
-    def _dates(self) -> ActivityEvent:
-        """Date attributes that scoring reads must be real ISO 8601 dates in range."""
-        for key in DATE_ATTRIBUTES.get(self.type, ()):
-            raw = self.attributes.get(key)
+    @field_validator("attributes")
+    @classmethod
+    def _per_type(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Each type's required attributes and allowed values (see the catalogue); date
+        attributes that scoring reads must be real ISO 8601 dates in range. (`type` is
+        declared first, so it is validated by now; if it was invalid there is nothing to
+        check against.)"""
+        kind = info.data.get("type")
+        if kind is None:
+            return value
+        spec = CATALOGUE[kind]
+        for key in spec.required:
+            if value.get(key) in (None, ""):
+                raise ValueError(f"attributes.{key} is required for {kind.value}")
+        for key, allowed in spec.choices.items():
+            if key in value and value[key] not in allowed:
+                raise ValueError(f"attributes.{key} must be one of {', '.join(allowed)}")
+        for key in spec.dates:
+            raw = value.get(key)
             if raw is None:
                 continue
             try:
@@ -68,22 +113,35 @@ class ActivityEvent(BaseModel):
                 raise ValueError(f"attributes.{key} must be an ISO 8601 date") from exc
             if not EARLIEST.date() <= day < LATEST.date():
                 raise ValueError(f"attributes.{key} must be between 1970 and 2100")
-        return self
+        return value
 
 
 class EventBatch(BaseModel):
-    """A batch is accepted whole or refused whole: one invalid event refuses the batch (422,
-    naming the event's index and field) and nothing of it is stored."""
+    """A JSON batch of up to 5,000 events. By default it is accepted whole or refused whole:
+    one invalid event refuses the batch (422, naming each bad event's index and field) and
+    nothing of it is stored; `on_error=skip_invalid` stores the valid ones instead."""
 
     model_config = ConfigDict(extra="forbid")
 
     events: list[ActivityEvent] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+class RecordProblem(BaseModel):
+    """Why one record was refused: its 0-based index in the upload, the field, the reason."""
+
+    index: int
+    field: str
+    reason: str
+
+
 class BatchReceipt(BaseModel):
     receipt_id: uuid.UUID
     accepted: int = Field(description="events stored by this request")
     duplicates: int = Field(description="events already stored before (same id)")
+    rejected: int = Field(default=0, description="invalid records skipped "
+                          "(only with on_error=skip_invalid)")
+    errors: list[RecordProblem] = Field(default_factory=list,
+                                        description="the first invalid records, at most 100")
 
 
 class StoredEvent(BaseModel):
@@ -103,3 +161,13 @@ class EventFeedPage(BaseModel):
 
     items: list[StoredEvent]
     next_cursor: str | None
+
+
+class ActivityTypeRead(BaseModel):
+    type: ActivityType
+    category: Category
+    group: Group
+    description: str
+    required_attributes: list[str]
+    choices: dict[str, list[str]]
+    date_attributes: list[str]

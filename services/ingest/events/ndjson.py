@@ -1,0 +1,89 @@
+"""NDJSON streams, parsed as the bytes arrive: one record per line, blank lines ignored, never
+the whole body in memory. Lines are canonical events, or a connector's records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.ingest.connectors.parsing import Outcome, Parsed, RecordError
+from services.ingest.events.schemas import ActivityEvent
+
+MAX_LINE_BYTES = 64 * 1024
+
+
+class NdjsonStream:
+    """Calls `parse_line(index, line)` for every non-blank line; over-long lines are errors."""
+
+    def __init__(self, parse_line: Callable[[int, bytes], Outcome]) -> None:
+        self._parse_line = parse_line
+        self._pending = b""
+        self._skipping = False  # inside an over-long line, already reported
+        self.index = 0
+
+    def feed(self, chunk: bytes) -> list[Outcome]:
+        lines = (self._pending + chunk).split(b"\n")
+        self._pending = lines.pop()
+        out = [o for line in lines if (o := self._line(line)) is not None]
+        if len(self._pending) > MAX_LINE_BYTES:
+            # Report the line now and drop its bytes as they come, so memory stays bounded.
+            if not self._skipping:
+                out.append(self._too_long())
+            self._pending, self._skipping = b"", True
+        return out
+
+    def close(self) -> list[Outcome]:
+        rest, self._pending = self._pending, b""
+        outcome = self._line(rest)
+        return [outcome] if outcome is not None else []
+
+    def _too_long(self) -> RecordError:
+        index, self.index = self.index, self.index + 1
+        return RecordError(index, "(line)", f"longer than {MAX_LINE_BYTES} bytes")
+
+    def _line(self, line: bytes) -> Outcome | None:
+        if self._skipping:  # the end of the over-long line
+            self._skipping = False
+            return None
+        if not line.strip():
+            return None
+        if len(line) > MAX_LINE_BYTES:
+            return self._too_long()
+        index, self.index = self.index, self.index + 1
+        return self._parse_line(index, line)
+
+
+def parse_event(index: int, line: bytes) -> Outcome:
+    try:
+        return Parsed(index, ActivityEvent.model_validate_json(line))
+    except ValidationError as exc:
+        return validation_error(index, exc)
+
+
+def event_stream() -> NdjsonStream:
+    return NdjsonStream(parse_event)
+
+
+def record_parser(mapper: Callable[[int, Any], Outcome]) -> Callable[[int, bytes], Outcome]:
+    """A line parser for a connector: JSON-decode the line, then map the record."""
+
+    def parse(index: int, line: bytes) -> Outcome:
+        try:
+            record = json.loads(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return RecordError(index, "(record)", f"not valid JSON: {exc}")
+        return mapper(index, record)
+
+    return parse
+
+
+def validation_error(index: int, exc: ValidationError, prefix: str = "") -> RecordError:
+    """The first problem of a record, with its field as a dotted path."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    if first["type"] in ("json_invalid", "json_type") or not loc:
+        loc = "(record)"
+    return RecordError(index, prefix + loc, str(first["msg"]).removeprefix("Value error, "))

@@ -1,0 +1,94 @@
+"""Reading upload bodies: the media type decides how; JSON bodies are validated in one pass
+(the fast path) and only a failing batch is taken apart record by record, so that every bad
+record is reported; streamed bodies are parsed chunk by chunk as they arrive."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from services.ingest.connectors.parsing import Outcome, Parsed
+from services.ingest.events.ndjson import event_stream, validation_error
+from services.kit.errors import InvalidInput, InvalidParam
+
+NDJSON = frozenset({"application/x-ndjson", "application/jsonl", "application/ndjson"})
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class StreamParser(Protocol):
+    def feed(self, chunk: bytes) -> list[Outcome]: ...
+    def close(self) -> list[Outcome]: ...
+
+
+class Sink(Protocol):
+    async def add_all(self, outcomes: list[Outcome]) -> None: ...
+    async def finish(self) -> Any: ...
+
+
+async def stream_into(request: Request, sink: Sink, parser: StreamParser | None = None,
+                      on_chunk: Callable[[int], Any] | None = None) -> Any:
+    """Parse the body as it arrives and feed the sink; `on_chunk(bytes_so_far)` may report
+    progress (it is awaited if it returns an awaitable)."""
+    parser = parser or event_stream()
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        await sink.add_all(parser.feed(chunk))
+        if on_chunk is not None:
+            result = on_chunk(received)
+            if hasattr(result, "__await__"):
+                await result
+    await sink.add_all(parser.close())
+    return await sink.finish()
+
+
+def invalid_body(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {reason}", extra={"invalid_params": [
+        InvalidParam(field=field, reason=reason)]})
+
+
+async def read_json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid_body("(body)", f"not valid JSON: {exc}") from None
+
+
+async def body_outcomes(request: Request, batch_model: type[BaseModel], list_field: str,
+                        item_model: type[BaseModel]) -> list[Outcome]:
+    """The records of a `{list_field: [...]}` JSON batch as outcomes, one per record."""
+    body = await request.body()
+    try:
+        batch = batch_model.model_validate_json(body)
+        return [Parsed(i, e) for i, e in enumerate(getattr(batch, list_field))]
+    except ValidationError:
+        pass
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise invalid_body("(body)", f"must be a JSON object with a list '{list_field}'")
+    extra = sorted(set(data) - {list_field})
+    if extra:
+        raise invalid_body(extra[0], "unknown field")
+    items = data.get(list_field)
+    field_info = batch_model.model_fields[list_field]
+    limits = {type(m).__name__: m for m in field_info.metadata}
+    max_length = getattr(limits.get("MaxLen"), "max_length", None)
+    if not isinstance(items, list) or not items:
+        raise invalid_body(list_field, "must be a non-empty list")
+    if max_length is not None and len(items) > max_length:
+        raise invalid_body(list_field, f"at most {max_length} records per batch; send more "
+                           "batches or an NDJSON stream")
+    outcomes: list[Outcome] = []
+    for index, item in enumerate(items):
+        try:
+            outcomes.append(Parsed(index, item_model.model_validate(item)))  # type: ignore[arg-type]
+        except ValidationError as exc:
+            outcomes.append(validation_error(index, exc, prefix=f"{list_field}."))
+    return outcomes

@@ -1,0 +1,73 @@
+"""Events are partitioned by month: partitions exist ahead of need and on demand, events past
+the retention window are refused, and retention drops whole partitions, audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from tests.conftest import Api
+from tests.factories import db_fetch, event, person_email
+
+
+async def test_partitions_ahead_and_on_demand(api: Api, http: httpx.AsyncClient) -> None:
+    headers = api.auth(api.admin_token())
+    names = [p["name"] for p in (await http.get(f"{api.ingest}/storage/partitions",
+                                                headers=headers)).json()]
+    now = datetime.now(UTC)
+    assert f"activity_event_y{now.year:04d}m{now.month:02d}" in names
+    assert len([n for n in names if n >= f"activity_event_y{now.year:04d}m{now.month:02d}"]) >= 4
+    later = now + timedelta(days=300)
+    resp = await http.post(f"{api.ingest}/events", headers=headers, json={"events": [
+        event(person_email(), "hr.job_level_change", at=later,
+              effective_date=later.date().isoformat())]})
+    assert resp.status_code == 202 and resp.json()["accepted"] == 1
+    names = [p["name"] for p in (await http.get(f"{api.ingest}/storage/partitions",
+                                                headers=headers)).json()]
+    assert f"activity_event_y{later.year:04d}m{later.month:02d}" in names
+    for role in ("Analyst", "Investigator", "Auditor"):
+        denied = await http.get(f"{api.ingest}/storage/partitions",
+                                headers=api.auth(api.token(role)))
+        assert denied.status_code == 403
+
+
+async def test_events_outside_the_window_are_refused(api: Api, http: httpx.AsyncClient) -> None:
+    actor = person_email()
+    old = event(actor, "file.downloaded", at=datetime.now(UTC) - timedelta(days=400))
+    future = event(actor, "file.downloaded", at=datetime.now(UTC) + timedelta(days=400))
+    resp = await http.post(f"{api.ingest}/events", headers=api.auth(api.admin_token()),
+                           json={"events": [event(actor, "file.downloaded"), old, future]})
+    assert resp.status_code == 422
+    params = resp.json()["invalid_params"]
+    assert [(p["index"], p["field"]) for p in params] == [(1, "occurred_at"), (2, "occurred_at")]
+    assert "retention" in params[0]["reason"]
+
+
+async def test_retention_drops_expired_partitions_audited(api: Api, http: httpx.AsyncClient
+                                                          ) -> None:
+    # An old month as a deployment that has run for years would have it.
+    await db_fetch(api, "CREATE TABLE IF NOT EXISTS ingest.activity_event_y2019m03 PARTITION OF "
+                   "ingest.activity_event FOR VALUES FROM ('2019-03-01 00:00+00') "
+                   "TO ('2019-04-01 00:00+00')")
+    await db_fetch(api, """
+        INSERT INTO ingest.activity_event (id, subject_id, alias, type, category, occurred_at,
+                                           source, attributes)
+        VALUES ('old-1', gen_random_uuid(), 'AnonymousUser-OLD001', 'file.downloaded',
+                'collection', '2019-03-15 10:00+00', 'test', '{}')""")
+    await db_fetch(api, "INSERT INTO ingest.event_key VALUES ('old-1', '2019-03-15 10:00+00') "
+                   "ON CONFLICT DO NOTHING")
+    denied = await http.post(f"{api.ingest}/storage/retention",
+                             headers=api.auth(api.token("Analyst")))
+    assert denied.status_code == 403
+    resp = await http.post(f"{api.ingest}/storage/retention",
+                           headers=api.auth(api.admin_token()))
+    assert resp.status_code == 200
+    result = resp.json()
+    assert "activity_event_y2019m03" in result["dropped_partitions"]
+    assert result["dropped_events"] >= 1 and result["dropped_keys"] >= 1
+    gone = await db_fetch(api, "SELECT to_regclass('ingest.activity_event_y2019m03') AS t")
+    assert gone[0]["t"] is None
+    audit = (await http.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
+                            params={"action": "events.retention"})).json()
+    assert "activity_event_y2019m03" in audit["items"][0]["detail"]["partitions"]

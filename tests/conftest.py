@@ -44,8 +44,9 @@ def _external_database(base_url: str, name: str) -> str:
             await conn.close()
 
     asyncio.run(create())
-    head, _, tail = async_url(base_url).rpartition("/")
-    query = tail.partition("?")[2]
+    # The query may hold a socket path (host=/run/...): split it off before the database.
+    base, _, query = async_url(base_url).partition("?")
+    head = base.rpartition("/")[0]
     return f"{head}/{name}" + (f"?{query}" if query else "")
 
 

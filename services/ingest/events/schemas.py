@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -15,6 +14,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticSerializationError, to_json
 
 from services.ingest.events.catalogue import (
     CATALOGUE,
@@ -64,10 +64,11 @@ class ActivityEvent(BaseModel):
     @field_validator("attributes")
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
-        encoded = json.dumps(value, default=str, ensure_ascii=False)
-        if not is_unicode(encoded):
-            raise ValueError("attributes contain text that is not valid Unicode")
-        if len(encoded.encode()) > MAX_ATTRIBUTES_BYTES:
+        try:
+            encoded = to_json(value)  # UTF-8, as stored; refuses lone surrogates
+        except PydanticSerializationError:
+            raise ValueError("attributes contain text that is not valid Unicode") from None
+        if len(encoded) > MAX_ATTRIBUTES_BYTES:
             raise ValueError(f"attributes exceed {MAX_ATTRIBUTES_BYTES} bytes")
         return value
 

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from pydantic_core import PydanticSerializationError, to_json
+
 from services.ingest.connectors.parsing import Outcome, Parsed, RecordError, Unmapped
 from services.ingest.events import repository as repo
 from services.ingest.events.actors import ActorCache
@@ -92,6 +94,17 @@ def derived_id(source: str, subject_id: uuid.UUID, key: tuple[str, ...]) -> str:
     return f"{source}:{digest[:40]}"
 
 
+def _original_json(original: dict[str, Any] | None) -> str | None:
+    """The source record as received, except lone surrogates (from `\\ud800`-style escapes),
+    which the database cannot store: they become `?`."""
+    if original is None:
+        return None
+    try:
+        return to_json(original).decode()
+    except PydanticSerializationError:
+        return json.dumps(original, ensure_ascii=False).encode("utf-8", "replace").decode()
+
+
 class Acceptor:
     """Feeds outcomes in as a parser produces them; `finish` ends the upload. With
     `reject_all`, inserting stops at the first bad record (the transaction will be rolled
@@ -151,8 +164,8 @@ class Acceptor:
                 continue  # the same event twice in one upload: stored once, counted duplicate
             rows[event_id] = (event_id, subject_id, alias, e.type.value,
                               CATEGORY[e.type].value, e.occurred_at, e.source,
-                              json.dumps(e.attributes),
-                              json.dumps(p.original) if p.original is not None else None,
+                              to_json(e.attributes).decode(),
+                              _original_json(p.original),
                               self.run_id)
         await self.rt.partitions.ensure({month_of(r[5]) for r in rows.values()})
         # In id order: two overlapping uploads claim their keys in the same order and cannot

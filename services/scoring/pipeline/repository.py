@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,17 +17,32 @@ from services.scoring.models import (
     TriggeringEvent,
 )
 
+# Arrays through unnest: one statement whatever the number of rows, compiled once (a
+# multi-row VALUES is a new statement for every size, and the ORM's bulk path is slow).
+_ADD_COUNTS = text("""
+    INSERT INTO scoring.daily_activity (subject_id, indicator, day, count)
+    SELECT * FROM unnest(CAST(:subjects AS uuid[]), CAST(:indicators AS text[]),
+                         CAST(:days AS date[]), CAST(:counts AS int[]))
+    ON CONFLICT (subject_id, indicator, day)
+    DO UPDATE SET count = scoring.daily_activity.count + excluded.count
+""")
+
+_UPSERT_SUBJECTS = text("""
+    INSERT INTO scoring.subject (subject_id, alias)
+    SELECT * FROM unnest(CAST(:subjects AS uuid[]), CAST(:aliases AS text[]))
+    ON CONFLICT (subject_id) DO UPDATE SET alias = excluded.alias
+    WHERE scoring.subject.alias IS DISTINCT FROM excluded.alias
+""")
+
 
 async def add_counts(session: AsyncSession, counts: dict[tuple[uuid.UUID, str, date], int]
                      ) -> None:
     if not counts:
         return
-    rows = [{"subject_id": s, "indicator": i, "day": d, "count": c}
-            for (s, i, d), c in sorted(counts.items())]
-    stmt = insert(DailyActivity).values(rows)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[DailyActivity.subject_id, DailyActivity.indicator, DailyActivity.day],
-        set_={"count": DailyActivity.count + stmt.excluded.count}))
+    keys = sorted(counts)  # one lock order for concurrent writers
+    await session.execute(_ADD_COUNTS, {
+        "subjects": [k[0] for k in keys], "indicators": [k[1] for k in keys],
+        "days": [k[2] for k in keys], "counts": [counts[k] for k in keys]})
 
 
 async def add_triggers(session: AsyncSession, rows: list[dict]) -> None:
@@ -37,10 +52,9 @@ async def add_triggers(session: AsyncSession, rows: list[dict]) -> None:
 
 async def upsert_subjects(session: AsyncSession, aliases: dict[uuid.UUID, str]) -> None:
     if aliases:
-        stmt = insert(Subject).values([{"subject_id": s, "alias": a}
-                                       for s, a in sorted(aliases.items())])
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=[Subject.subject_id], set_={"alias": stmt.excluded.alias}))
+        keys = sorted(aliases)
+        await session.execute(_UPSERT_SUBJECTS, {"subjects": keys,
+                                                 "aliases": [aliases[k] for k in keys]})
 
 
 async def active_policies(session: AsyncSession) -> list[Policy]:

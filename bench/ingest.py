@@ -3,7 +3,7 @@ through the REST batch endpoint by several concurrent clients; sustained events/
 latency, how far scoring lags behind, one large NDJSON stream, and a bare COPY of the same
 rows into the same table measured in the same run, so the result reads as a ratio.
 
-    uv run python bench/ingest.py [--quick] [--clients N]
+    uv run python -m bench.ingest [--quick] [--clients N] [--batch N]
 
 Starts its own stack on embedded PostgreSQL and Redis (or OPENIRM_DATABASE_URL /
 OPENIRM_REDIS_URL when set). The last line printed is one JSON object with the figures."""
@@ -109,9 +109,8 @@ async def scoring_position(conn: asyncpg.Connection) -> tuple[int, int]:
     return int(xid), int(seq)
 
 
-async def main(quick: bool, clients: int) -> dict:
+async def main(quick: bool, clients: int, batch: int) -> dict:
     n_events = 30_000 if quick else 300_000
-    batch = 1000
     stack, startup_s = await start_stack()
     try:
         assert stack.admin is not None
@@ -183,5 +182,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small run, under a minute")
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=1000, help="events per request (<= 5000)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.quick, args.clients))))
+    print(json.dumps(asyncio.run(main(args.quick, args.clients, args.batch))))

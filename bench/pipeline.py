@@ -2,7 +2,7 @@
 real REST path against a bare COPY of the same rows, how far scoring lags behind, and the latency
 from an event's acceptance to its alert.
 
-    uv run python bench/pipeline.py [--quick]
+    uv run python -m bench.pipeline [--quick]
 
 Starts its own stack on embedded PostgreSQL and Redis (or OPENIRM_DATABASE_URL /
 OPENIRM_REDIS_URL when set). The last line printed is one JSON object with the figures."""
@@ -12,27 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 import httpx
 
-from openirm.config import StackConfig, free_port_block, ports_from
+from bench.common import PASSWORD, copy_limit, pct, plain_url, rest_load, sign_in, start_stack
 from openirm.launcher import Stack
-from services.kit.db import async_url
-
-PASSWORD = "bench-password-123456"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def make_events(n: int, people: int, day: datetime) -> list[dict]:
@@ -43,53 +32,8 @@ def make_events(n: int, people: int, day: datetime) -> list[dict]:
             for i in range(n)]
 
 
-async def ingest_load(url: str, token: str, batches: list[list[dict]], clients: int
-                      ) -> tuple[float, list[float]]:
-    queue: asyncio.Queue[list[dict]] = asyncio.Queue()
-    for b in batches:
-        queue.put_nowait(b)
-    latencies: list[float] = []
-
-    async def client() -> None:
-        async with httpx.AsyncClient(timeout=120,
-                                     headers={"Authorization": f"Bearer {token}"}) as c:
-            while not queue.empty():
-                batch = queue.get_nowait()
-                t = time.perf_counter()
-                resp = await c.post(url, json={"events": batch})
-                latencies.append((time.perf_counter() - t) * 1000)
-                assert resp.status_code == 202, resp.text
-
-    start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return time.perf_counter() - start, latencies
-
-
-async def copy_limit(db_url: str, events: list[dict]) -> float:
-    """A bare COPY of the same rows into a copy of the event table with the same indexes."""
-    conn = await asyncpg.connect(async_url(db_url).replace("postgresql+asyncpg://",
-                                                           "postgresql://"))
-    try:
-        await conn.execute("CREATE TEMP TABLE bench_copy (LIKE ingest.activity_event "
-                           "INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING IDENTITY)")
-        subject, now = uuid.uuid4(), datetime.now(UTC)
-        rows = [(e["id"], subject, "AnonymousUser-BENCH", e["type"], "collection",
-                 datetime.fromisoformat(e["occurred_at"]), now, e["source"],
-                 json.dumps(e["attributes"])) for e in events]
-        columns = ["id", "subject_id", "alias", "type", "category", "occurred_at",
-                   "received_at", "source", "attributes"]
-        start = time.perf_counter()
-        for i in range(0, len(rows), 5000):
-            await conn.copy_records_to_table("bench_copy", records=rows[i:i + 5000],
-                                             columns=columns)
-        return len(rows) / (time.perf_counter() - start)
-    finally:
-        await conn.close()
-
-
 async def scored_count(db_url: str) -> int:
-    conn = await asyncpg.connect(async_url(db_url).replace("postgresql+asyncpg://",
-                                                           "postgresql://"))
+    conn = await asyncpg.connect(plain_url(db_url))
     try:
         return await conn.fetchval("SELECT coalesce(sum(count), 0) FROM scoring.daily_activity "
                                    "WHERE indicator = 'download'")
@@ -136,21 +80,13 @@ async def alert_latency(stack: Stack, admin: str, analyst: str, policy_id: str, 
 async def main(quick: bool) -> dict:
     n_events = 20_000 if quick else 200_000
     batch, clients, samples = 1000, 4, (5 if quick else 20)
-    data_dir = Path(tempfile.mkdtemp(prefix="openirm-bench-"))
-    config = StackConfig.from_env(data_dir)
-    base = free_port_block()
-    config.ports = ports_from(base)
-    os.environ["OPENIRM_ADMIN_PASSWORD"] = PASSWORD
-    stack = Stack(config, log_to_files=True)
-    t0 = time.perf_counter()
-    await asyncio.to_thread(stack.start)  # the launcher runs its own event loops
-    startup_s = time.perf_counter() - t0
-    print(f"stack ready in {startup_s:.2f} s (embedded={stack.postgres is not None})", flush=True)
+    stack, startup_s = await start_stack()
+    config = stack.config
     try:
         identity, scoring = config.url("identity"), config.url("scoring")
         async with httpx.AsyncClient(timeout=30) as c:
-            admin = (await c.post(f"{identity}/auth/token", json={
-                "email": stack.admin.email, "password": PASSWORD})).json()["access_token"]
+            assert stack.admin is not None
+            admin = await sign_in(stack, stack.admin.email)
             h = {"Authorization": f"Bearer {admin}"}
             for ind in (await c.get(f"{scoring}/indicators", headers=h)).json():
                 await c.put(f"{scoring}/indicators/{ind['key']}", headers=h,
@@ -160,17 +96,17 @@ async def main(quick: bool) -> dict:
             await c.post(f"{identity}/accounts", headers=h, json={
                 "email": "analyst@bench.example", "display_name": "A", "password": PASSWORD,
                 "roles": ["Analyst"]})
-            analyst = (await c.post(f"{identity}/auth/token", json={
-                "email": "analyst@bench.example", "password": PASSWORD})).json()["access_token"]
+            analyst = await sign_in(stack, "analyst@bench.example")
 
         events = make_events(n_events, 5000, datetime.now(UTC))
         batches = [events[i:i + batch] for i in range(0, n_events, batch)]
         # Warm-up: create the directory entries of all 5,000 people first.
-        await ingest_load(config.url("ingest") + "/events", admin,
-                          [make_events(batch, 5000, datetime.now(UTC)) for _ in range(5)], 1)
+        await rest_load(config.url("ingest") + "/events", admin,
+                        [{"events": make_events(batch, 5000, datetime.now(UTC))}
+                         for _ in range(5)], 1)
         base_scored = await scored_count(stack.database_url)
-        elapsed, latencies = await ingest_load(config.url("ingest") + "/events", admin, batches,
-                                               clients)
+        elapsed, latencies = await rest_load(config.url("ingest") + "/events", admin,
+                                             [{"events": b} for b in batches], clients)
         ingest_rate = n_events / elapsed
         accepted_at = time.perf_counter()
         print(f"ingest: {n_events} events in {elapsed:.2f} s = {ingest_rate:,.0f} events/s, "

@@ -30,9 +30,8 @@ async def maintain(rt: IngestRuntime) -> None:
     replicas may run this at once: both steps are idempotent and serialised by a lock."""
     while True:
         try:
-            await rt.partitions.ensure_ahead(rt.settings.partitions_ahead_months)
-            await rt.partitions.apply_retention("service:ingest",
-                                                rt.settings.event_retention_days)
+            await rt.partitions.ensure_window()
+            await rt.partitions.apply_retention(rt.audit, "service:ingest")
         except Exception:
             log.exception("partition maintenance failed; retrying next interval")
         await asyncio.sleep(rt.settings.maintenance_interval_s)
@@ -56,7 +55,9 @@ def create() -> FastAPI:
                       "Receives activity (canonical events, Microsoft 365 audit records, HR "
                       "CSV, physical badging), pseudonymises actors and stores it idempotently "
                       "in monthly partitions; serves the committed-event feed to scoring and "
-                      "activity timelines to cases.", setup=_start_maintenance)
+                      "activity timelines to cases.", setup=_start_maintenance,
+                      streamed_paths=frozenset({"/events", "/connectors/m365/records",
+                                                "/connectors/hr/csv"}))
 
 
 app = create()

@@ -79,17 +79,19 @@ class BodyGuardMiddleware:
     def __init__(self, app: ASGIApp, default_limit: int = 32 * 1024 * 1024) -> None:
         self.app, self.default_limit = app, default_limit
 
-    def _limits(self, scope: Scope) -> tuple[int, int]:
-        runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+    def _limits(self, scope: Scope) -> tuple[int, int, frozenset[str]]:
+        app = scope.get("app")
+        runtime = getattr(getattr(app, "state", None), "runtime", None)
+        paths = getattr(getattr(app, "state", None), "streamed_paths", frozenset())
         if runtime is None:
-            return self.default_limit, self.default_limit
-        return runtime.settings.max_body_bytes, runtime.settings.max_upload_bytes
+            return self.default_limit, self.default_limit, paths
+        return runtime.settings.max_body_bytes, runtime.settings.max_upload_bytes, paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, stream_limit = self._limits(scope)
+        limit, stream_limit, streamed_paths = self._limits(scope)
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:
             await _refuse_nul("query", scope, receive, send)
@@ -97,10 +99,15 @@ class BodyGuardMiddleware:
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("raw_path", b""):
             await _refuse_nul("path", scope, receive, send)
             return
-        streamed = False
-        for key, value in scope.get("headers", []):
-            if key == b"content-type":
-                streamed = value.split(b";")[0].strip().lower() in STREAMED_TYPES
+        types = [v for k, v in scope.get("headers", []) if k == b"content-type"]
+        if len(types) > 1:
+            await problem_response(400, "bad_request", "send one Content-Type header")(
+                scope, receive, send)
+            return
+        # Streamed only where the endpoint reads the stream itself (the NDJSON and CSV
+        # uploads); everywhere else a body is read whole, under the ordinary limit.
+        streamed = (scope.get("path") in streamed_paths and bool(types)
+                    and types[0].split(b";")[0].strip().lower() in STREAMED_TYPES)
         if streamed:
             limit = stream_limit
         for key, value in scope.get("headers", []):
@@ -181,7 +188,8 @@ async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> 
 
 def create_app(name: str, title: str, runtime_factory: Callable[[], Runtime],
                routers: list[APIRouter], description: str = "",
-               setup: Callable[[FastAPI, Runtime], None] | None = None) -> FastAPI:
+               setup: Callable[[FastAPI, Runtime], None] | None = None,
+               streamed_paths: frozenset[str] = frozenset()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = runtime_factory()
@@ -196,6 +204,7 @@ def create_app(name: str, title: str, runtime_factory: Callable[[], Runtime],
             await runtime.close()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.streamed_paths = streamed_paths
     app.add_middleware(BodyGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)

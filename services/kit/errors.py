@@ -110,18 +110,23 @@ def _invalid_params(errors: list[dict[str, Any]]) -> list[InvalidParam]:
     return out
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
+def _sqlstate(exc: Exception) -> str | None:
+    if getattr(exc, "sqlstate", None):  # asyncpg's own errors (raw COPY and fetch)
+        return exc.sqlstate  # type: ignore[attr-defined]
     orig = getattr(exc, "orig", None)
     return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None),
                                                       "sqlstate", None)
 
 
-def _is_client_data_error(exc: DBAPIError) -> bool:
+def _is_client_data_error(exc: Exception) -> bool:
     """asyncpg refuses out-of-range values (e.g. a year-1 timestamp) before sending them."""
     import asyncpg
+    from asyncpg.exceptions._base import DataError as ClientDataError
 
+    if isinstance(exc, ClientDataError):
+        return True
     cause = getattr(getattr(exc, "orig", None), "__cause__", None)
-    return isinstance(cause, asyncpg.DataError | OverflowError)
+    return isinstance(cause, asyncpg.DataError | ClientDataError | OverflowError)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -141,8 +146,14 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"{first.field}{at}: {first.reason}"
         return problem_response(422, "invalid_input", detail, params)
 
+    import asyncpg
+    from asyncpg.exceptions._base import DataError as ClientDataError
+
+    # Raw asyncpg errors too: ingest runs COPY and fetch on the driver connection.
+    @app.exception_handler(asyncpg.PostgresError)
+    @app.exception_handler(ClientDataError)
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
         """Concurrency outcomes become answers a client can act on; anything else is a 500."""
         state = _sqlstate(exc)
         if state in ("40P01", "40001", "55P03"):

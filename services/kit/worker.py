@@ -47,7 +47,9 @@ def catch_up(fn: Callable[[Runtime], Awaitable[Any]], every_s: int) -> Any:
 def worker_settings(service: str, queue: str, runtime_factory: Callable[[], Runtime],
                     functions: list[Any], cron_jobs: list[Any]) -> type:
     settings = KitSettings()
-    held: list[Runtime] = []  # one runtime per process, kept across worker restarts
+    # One runtime per process: a worker restarted after losing Redis (whose shutdown hook
+    # did not run) reuses it instead of leaking a second pool.
+    held: list[Runtime] = []
 
     async def startup(ctx: dict) -> None:
         if not held:

@@ -79,6 +79,7 @@ async def test_activity_access_and_bad_windows(api: Api, http: httpx.AsyncClient
     for bad in ({"since": now.isoformat(), "until": (now - timedelta(days=1)).isoformat()},
                 {"since": (now - timedelta(days=500)).isoformat(), "until": now.isoformat()},
                 {"since": "2026-01-01T00:00:00"}, {"cursor": "nonsense"},
-                {"type": "device.teleported"}):
+                {"type": "device.teleported"}, {"until": "0001-01-05T00:00:00Z"},
+                {"since": "9999-12-31T00:00:00Z"}):
         resp = await http.get(url, headers=headers, params=params | bad)
         assert resp.status_code == 422, bad

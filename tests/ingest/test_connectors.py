@@ -88,8 +88,11 @@ async def test_m365_records_are_mapped_counted_and_kept(api: Api, http: httpx.As
     by_type = {r["type"]: r for r in rows}
     download = by_type["file.downloaded"]
     assert download["id"] == f"m365:{records[0]['Id']}"
-    assert json.loads(download["original"]) == records[0]  # the source record, kept whole
-    assert user not in download["attributes"]  # pseudonymised: no email outside `original`
+    # The source record is kept whole, with the actor's identity replaced by the subject id.
+    subject = subject_of(api, user)["subject_id"]
+    assert json.loads(download["original"]) == {**records[0], "UserId": f"subject:{subject}",
+                                                "UserKey": f"subject:{subject}"}
+    assert all(user not in (r["original"] or "") + r["attributes"] for r in rows)
 
     again = (await http.post(url, headers=headers, json=records,
                              params={"on_error": "skip_invalid"})).json()
@@ -269,3 +272,24 @@ async def test_hr_and_m365_connectors_raise_a_departing_user_alert(
     assert usb.json()["accepted"] == 30
     alert = await wait_for_alert(api, policy["id"], subject_of(api, user)["subject_id"])
     assert alert["score"] > 0
+
+
+async def test_odd_records_are_counted_not_failed(api: Api, http: httpx.AsyncClient) -> None:
+    """Text the database cannot store (a lone surrogate) in an unmapped operation's name, and
+    JSON nested too deeply or holding NaN, get clear answers, never a 500."""
+    user = person_email()
+    odd = json.dumps([usb_copy(user, 1), m365("\ud800Foo", user, 6, "SharePoint")])
+    resp = await http.post(f"{api.ingest}/connectors/m365/records", content=odd,
+                           headers={**api.auth(api.admin_token()),
+                                    "content-type": "application/json"})
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["unmapped_operations"] == {"?Foo": 1}
+    deep = b"[" * 50_000 + b"]" * 50_000
+    for path, media in (("/connectors/m365/records", "application/json"),
+                        ("/connectors/m365/records", "application/x-ndjson"),
+                        ("/connectors/badging", "application/json"),
+                        ("/events", "application/json")):
+        for body in (deep, b'[{"UserId": NaN}]', b'{"events": [{"n": 1e400}]}'):
+            resp = await http.post(f"{api.ingest}{path}", content=body, headers={
+                **api.auth(api.admin_token()), "content-type": media})
+            assert resp.status_code == 422, (path, media, body[:20], resp.text)

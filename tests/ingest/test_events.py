@@ -10,7 +10,7 @@ import httpx
 
 from services.kit.db import async_url
 from tests.conftest import Api
-from tests.factories import event, person_email
+from tests.factories import db_fetch, event, person_email
 
 
 async def _stored(api: Api, ids: list[str]) -> list[asyncpg.Record]:
@@ -229,3 +229,54 @@ async def test_limits_and_media_types(api: Api, http: httpx.AsyncClient) -> None
             "ai.prompt_with_sensitive_info", "security.antivirus_disabled",
             "physical.badge_failed", "endpoint_security.alert",
             "hr.performance_improvement_plan"} <= names
+
+
+async def test_refused_upload_leaves_nothing_even_past_the_first_chunk(
+        api: Api, http: httpx.AsyncClient) -> None:
+    """Uploads are stored in chunks inside one transaction: a bad record after the first
+    chunk still refuses all of it, and the good events can be sent again afterwards."""
+    import json
+
+    actor = person_email()
+    events = [event(actor, "file.downloaded") for _ in range(2500)]
+    bad = {**events[2400], "attributes": {"n": 1}, "type": "nope"}
+    headers = api.auth(api.admin_token())
+    whole = await http.post(f"{api.ingest}/events", headers=headers,
+                            json={"events": [*events[:2400], bad]})
+    assert whole.status_code == 422
+    lines = b"\n".join(json.dumps(e).encode() for e in [*events[:2400], bad])
+    streamed = await http.post(f"{api.ingest}/events", content=lines, headers={
+        **headers, "content-type": "application/x-ndjson"})
+    assert streamed.status_code == 422
+    nan = await http.post(f"{api.ingest}/events", headers={**headers,
+                          "content-type": "application/json"},
+                          content=json.dumps({"events": events[:2400]})[:-2].encode()
+                          + b', {"id": "nan-1", "type": "file.downloaded", "occurred_at": '
+                          + json.dumps(events[0]["occurred_at"]).encode()
+                          + b', "actor": "a@b.example", "attributes": {"n": NaN}}]}')
+    assert nan.status_code == 422
+    assert nan.json()["invalid_params"][0]["field"] == "events.attributes"
+    assert await _stored(api, [e["id"] for e in events]) == []
+    keys = await db_fetch(api, "SELECT count(*) AS n FROM ingest.event_key "
+                          "WHERE id = ANY($1::text[])", [e["id"] for e in events])
+    assert keys[0]["n"] == 0
+    again = await http.post(f"{api.ingest}/events", headers=headers, json={"events": events})
+    assert again.status_code == 202 and again.json()["accepted"] == 2500
+
+
+async def test_content_type_games(api: Api, http: httpx.AsyncClient) -> None:
+    headers = api.auth(api.admin_token())
+    two = await http.post(f"{api.ingest}/events", content=b"{}", headers=[
+        *headers.items(), ("content-type", "application/json"), ("content-type", "text/csv")])
+    assert two.status_code == 400
+    # Only the upload endpoints stream: elsewhere text/csv gets the ordinary body limit.
+    for url in (f"{api.identity}/auth/token", f"{api.ingest}/events/types"):
+        host, port = httpx.URL(url).host, httpx.URL(url).port
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(f"POST {httpx.URL(url).path} HTTP/1.1\r\nHost: {host}\r\n"
+                     "Content-Type: text/csv\r\n"
+                     f"Content-Length: {64 * 1024**2}\r\n\r\nx".encode())
+        await writer.drain()
+        status_line = await reader.readline()
+        writer.close()
+        assert b" 413 " in status_line, (url, status_line)

@@ -20,6 +20,9 @@ DEFAULT_WINDOW = timedelta(days=30)
 
 
 def window(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not 1970 <= value.year < 2100:
+            raise InvalidInput(f"{name} must be between 1970 and 2100", code="invalid_window")
     until = until or datetime.now(UTC) + timedelta(days=1)
     since = since or until - DEFAULT_WINDOW
     if since.tzinfo is None or until.tzinfo is None:

@@ -6,6 +6,7 @@ was stored; a run left `running` by a dead process reads as `interrupted`."""
 from __future__ import annotations
 
 import codecs
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import text
 from starlette.requests import ClientDisconnect
 
 from services.ingest.connectors import hr
@@ -25,9 +27,10 @@ from services.ingest.events.service import Acceptor, BatchRejected, IngestRuntim
 from services.ingest.events.uploads import invalid_body, read_json, stream_into
 from services.ingest.models import ConnectorRun
 from services.kit.db import UnitOfWork
-from services.kit.errors import InvalidInput, InvalidParam, NotFound
+from services.kit.errors import InvalidInput, InvalidParam, NotFound, OpenIRMError
 from services.kit.pagination import decode_keyset, encode_keyset
 
+log = logging.getLogger("openirm.ingest.connectors")
 STALE_AFTER = timedelta(minutes=2)
 PROGRESS_EVERY_S = 0.5
 MAX_JSON_RECORDS = 50_000
@@ -57,23 +60,30 @@ class Progress:
         if now - self._last < PROGRESS_EVERY_S:
             return
         self._last = now
-        async with self.rt.db.unit_of_work() as uow:
+        async with self.rt.bookkeeping.unit_of_work() as uow:
             await repo.update_run(uow.session, self.run_id, bytes_received=self.received,
                                   records=self.records)
+
+
+def _clean(text: str) -> str:
+    """Source text as PostgreSQL can store it (lone surrogates become `?`)."""
+    return text.encode("utf-8", "replace").decode()
 
 
 def _counts(tally: Tally) -> dict[str, Any]:
     return {"records": tally.records, "accepted": tally.accepted,
             "duplicates": tally.duplicates, "rejected": tally.rejected,
             "unmapped": tally.unmapped,
-            "unmapped_operations": dict(tally.unmapped_operations.most_common(100)),
-            "errors": [p.model_dump() for p in tally.problems()]}
+            "unmapped_operations": {_clean(op): n for op, n
+                                    in tally.unmapped_operations.most_common(100)},
+            "errors": [{"index": p.index, "field": _clean(p.field), "reason": _clean(p.reason)}
+                       for p in tally.problems()]}
 
 
 async def run_upload(rt: IngestRuntime, uow: UnitOfWork, principal: str, connector: Connector,
                      options: dict[str, Any], bytes_total: int | None, on_error: OnError,
                      feed: Feeder) -> RunRead:
-    async with rt.db.unit_of_work() as start:
+    async with rt.bookkeeping.unit_of_work() as start:
         run = await repo.add(start.session, ConnectorRun(
             connector=connector.value, principal=principal, status=RunStatus.RUNNING.value,
             options={**options, "on_error": on_error.value}, bytes_total=bytes_total))
@@ -82,6 +92,9 @@ async def run_upload(rt: IngestRuntime, uow: UnitOfWork, principal: str, connect
     try:
         await feed(acceptor, progress.on_bytes)
         tally = await acceptor.finish()
+        values = {**_counts(tally), "status": RunStatus.SUCCEEDED.value,
+                  "bytes_received": progress.received, "finished_at": datetime.now(UTC)}
+        await repo.update_run(uow.session, run.id, **values)
     except BatchRejected as exc:
         await _end_outside(rt, principal, run.id, RunStatus.REJECTED, exc.tally,
                            progress.received)
@@ -92,11 +105,11 @@ async def run_upload(rt: IngestRuntime, uow: UnitOfWork, principal: str, connect
         reason = ("the upload was cut off before its end" if isinstance(exc, ClientDisconnect)
                   else getattr(exc, "message", None) or type(exc).__name__)
         tally.errors.insert(0, RecordError(-1, "(upload)", reason))
-        await _end_outside(rt, principal, run.id, RunStatus.FAILED, tally, progress.received)
+        refused = isinstance(exc, OpenIRMError) and exc.status < 500
+        await _end_outside(rt, principal, run.id,
+                           RunStatus.REJECTED if refused else RunStatus.FAILED, tally,
+                           progress.received)
         raise
-    values = {**_counts(tally), "status": RunStatus.SUCCEEDED.value,
-              "bytes_received": progress.received, "finished_at": datetime.now(UTC)}
-    await repo.update_run(uow.session, run.id, **values)
     await rt.audit.record(uow.session, actor=principal, action="connector.run",
                           target=f"connector_run:{run.id}",
                           detail={"connector": connector.value, **_summary(tally)})
@@ -112,14 +125,21 @@ def _summary(tally: Tally) -> dict[str, int]:
 
 async def _end_outside(rt: IngestRuntime, principal: str, run_id: uuid.UUID,
                        status: RunStatus, tally: Tally, received: int) -> None:
-    """Record how a run ended when its own transaction is being rolled back."""
-    async with rt.db.unit_of_work() as uow:
-        values = {**_counts(tally), "accepted": 0, "duplicates": 0, "status": status.value,
-                  "bytes_received": received, "finished_at": datetime.now(UTC)}
-        await repo.update_run(uow.session, run_id, **values)
-        await rt.audit.record(uow.session, actor=principal, action="connector.run",
-                              target=f"connector_run:{run_id}", outcome=status.value,
-                              detail={**_summary(tally), "accepted": 0})
+    """Record how a run ended when its own transaction is being rolled back. Best effort,
+    with a lock timeout: should the upload's transaction hold the run's row, waiting for it
+    would wait forever; the run then reads as `interrupted` two minutes later."""
+    try:
+        async with rt.bookkeeping.unit_of_work() as uow:
+            await uow.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            values = {**_counts(tally), "accepted": 0, "duplicates": 0,
+                      "status": status.value, "bytes_received": received,
+                      "finished_at": datetime.now(UTC)}
+            await repo.update_run(uow.session, run_id, **values)
+            await rt.audit.record(uow.session, actor=principal, action="connector.run",
+                                  target=f"connector_run:{run_id}", outcome=status.value,
+                                  detail={**_summary(tally), "accepted": 0})
+    except Exception:
+        log.exception("could not record the end of connector run %s", run_id)
 
 
 # --- the three connectors ------------------------------------------------------------------

@@ -241,7 +241,7 @@ PUBLIC_ATTRIBUTES = frozenset({
     "url_category", "severity", "status", "count", "asset_id", "access_status", "rating",
     "old_level", "new_level", "resignation_date", "last_working_date", "termination_date",
     "effective_date", "policy_name", "rule_name", "application", "platform", "workload",
-    "operation", "record_type", "target_type", "attachment_count", "device_name",
+    "operation", "record_type", "target_type", "attachment_count",
 })
 
 

@@ -4,6 +4,7 @@ the whole body in memory. Lines are canonical events, or a connector's records."
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -67,12 +68,33 @@ def event_stream() -> NdjsonStream:
     return NdjsonStream(parse_event)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
+def loads(data: bytes | str) -> Any:
+    """Strict JSON: NaN, Infinity and numbers that overflow to infinity are refused (the
+    database refuses them later, far from the record), and nesting too deep to parse is a
+    ValueError like any other bad JSON."""
+    try:
+        return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def record_parser(mapper: Callable[[int, Any], Outcome]) -> Callable[[int, bytes], Outcome]:
     """A line parser for a connector: JSON-decode the line, then map the record."""
 
     def parse(index: int, line: bytes) -> Outcome:
         try:
-            record = json.loads(line)
+            record = loads(line)
         except (ValueError, UnicodeDecodeError) as exc:
             return RecordError(index, "(record)", f"not valid JSON: {exc}")
         return mapper(index, record)

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.feed import read_feed
@@ -20,11 +21,18 @@ _CLAIM_KEYS = """
 
 
 async def driver(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session, inside the session's transaction: COPY is
-    several times faster than INSERT for batches."""
+    """The asyncpg connection under the session, inside the session's transaction (COPY is
+    several times faster than INSERT for batches). SQLAlchemy's asyncpg adapter sends BEGIN
+    only with its first statement, so one is sent first: without it, raw statements would
+    each commit on their own."""
     conn = await session.connection()
     raw = await conn.get_raw_connection()
-    return raw.driver_connection  # type: ignore[return-value]
+    driver_conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    if not driver_conn.is_in_transaction():
+        await session.execute(text("SELECT 1"))
+    if not driver_conn.is_in_transaction():
+        raise RuntimeError("the session did not open a transaction")
+    return driver_conn
 
 
 async def insert_events(session: AsyncSession, rows: list[tuple[Any, ...]]) -> int:

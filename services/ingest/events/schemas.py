@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -40,6 +41,19 @@ def is_unicode(text: str) -> bool:
     return True
 
 
+def _finite_json(encoded: bytes) -> bool:
+    """False if the JSON holds a NaN or Infinity token (not merely such text in a string)."""
+
+    def refuse(name: str) -> None:
+        raise ValueError(name)
+
+    try:
+        json.loads(encoded, parse_constant=refuse)
+    except ValueError:
+        return False
+    return True
+
+
 class ActivityEvent(BaseModel):
     """One thing a person did. `id` is the idempotency key: the same id is stored once."""
 
@@ -70,6 +84,8 @@ class ActivityEvent(BaseModel):
             raise ValueError("attributes contain text that is not valid Unicode") from None
         if len(encoded) > MAX_ATTRIBUTES_BYTES:
             raise ValueError(f"attributes exceed {MAX_ATTRIBUTES_BYTES} bytes")
+        if (b"NaN" in encoded or b"Infinity" in encoded) and not _finite_json(encoded):
+            raise ValueError("attributes must not hold NaN or Infinity (JSON has neither)")
         return value
 
     @field_validator("actor", "source")

@@ -29,7 +29,7 @@ from services.ingest.events.schemas import (
 )
 from services.ingest.models import Receipt
 from services.ingest.storage.service import Partitions, month_of
-from services.kit.db import UnitOfWork
+from services.kit.db import Database, UnitOfWork
 from services.kit.errors import InvalidInput, InvalidParam
 from services.kit.feed import next_cursor
 from services.kit.jobs import SCORING_QUEUE
@@ -84,7 +84,16 @@ class IngestRuntime(Runtime):
     def __init__(self, settings: Any) -> None:
         super().__init__("ingest", settings)
         self.actors = ActorCache(self.identity, settings.actor_cache_ttl_s)
-        self.partitions = Partitions(self)
+        # A few connections apart from the request pool, for what must not wait on (or be
+        # starved by) uploads: connector run progress, run outcomes, partition DDL.
+        self.bookkeeping = Database(settings.database_url, pool_size=3)
+        self.partitions = Partitions(self.bookkeeping, settings.event_retention_days,
+                                     settings.partitions_ahead_months)
+
+        async def close_bookkeeping() -> None:
+            await self.bookkeeping.dispose()
+
+        self.on_close.append(close_bookkeeping)
 
 
 def derived_id(source: str, subject_id: uuid.UUID, key: tuple[str, ...]) -> str:
@@ -94,11 +103,32 @@ def derived_id(source: str, subject_id: uuid.UUID, key: tuple[str, ...]) -> str:
     return f"{source}:{digest[:40]}"
 
 
-def _original_json(original: dict[str, Any] | None) -> str | None:
-    """The source record as received, except lone surrogates (from `\\ud800`-style escapes),
-    which the database cannot store: they become `?`."""
+# Fields of a source record that name the actor (Microsoft 365's common schema and Exchange).
+IDENTITY_KEYS = frozenset({"UserId", "UserKey", "MailboxOwnerUPN", "MailboxOwnerSid",
+                           "MailboxOwnerMasterAccountSid", "LogonUserSid"})
+
+
+def pseudonymise(record: Any, actor: str, subject: str) -> Any:
+    """The source record with the actor's identity replaced by their subject id: the identity
+    fields, and any string equal to the actor's email or UPN anywhere in it. (Content such as
+    paths may still mention the person; only content roles see the record.)"""
+    if isinstance(record, dict):
+        return {k: subject if k in IDENTITY_KEYS else pseudonymise(v, actor, subject)
+                for k, v in record.items()}
+    if isinstance(record, list):
+        return [pseudonymise(v, actor, subject) for v in record]
+    if isinstance(record, str) and record.strip().lower() == actor:
+        return subject
+    return record
+
+
+def _original_json(original: dict[str, Any] | None, actor: str, subject_id: uuid.UUID
+                   ) -> str | None:
+    """The source record as received, pseudonymised, except lone surrogates (from
+    `\\ud800`-style escapes), which the database cannot store: they become `?`."""
     if original is None:
         return None
+    original = pseudonymise(original, actor, f"subject:{subject_id}")
     try:
         return to_json(original).decode()
     except PydanticSerializationError:
@@ -117,6 +147,7 @@ class Acceptor:
         self.progress = progress
         self.tally = Tally()
         self._pending: list[Parsed] = []
+        self._inserted = False
         now = datetime.now(UTC)
         self._earliest = now - timedelta(days=rt.settings.event_retention_days)
         self._latest = now + MAX_FUTURE
@@ -129,7 +160,9 @@ class Acceptor:
         self.tally.records += 1
         if isinstance(outcome, Parsed):
             when = outcome.event.occurred_at
-            if when < self._earliest:
+            if len(outcome.event.actor.strip().lower()) > 320:  # lower() can lengthen text
+                outcome = RecordError(outcome.index, "actor", "longer than 320 characters")
+            elif when < self._earliest:
                 outcome = RecordError(outcome.index, "occurred_at", "older than the retention "
                                       f"window of {self.rt.settings.event_retention_days} days")
             elif when > self._latest:
@@ -157,7 +190,8 @@ class Acceptor:
         rows: dict[str, tuple[Any, ...]] = {}
         for p in pending:
             e = p.event
-            subject_id, alias = refs[e.actor.strip().lower()]
+            actor = e.actor.strip().lower()
+            subject_id, alias = refs[actor]
             event_id = (derived_id(e.source, subject_id, p.natural_key)
                         if p.natural_key is not None else e.id)
             if event_id in rows:
@@ -165,13 +199,19 @@ class Acceptor:
             rows[event_id] = (event_id, subject_id, alias, e.type.value,
                               CATEGORY[e.type].value, e.occurred_at, e.source,
                               to_json(e.attributes).decode(),
-                              _original_json(p.original),
+                              _original_json(p.original, actor, subject_id),
                               self.run_id)
-        await self.rt.partitions.ensure({month_of(r[5]) for r in rows.values()})
+        months = {month_of(r[5]) for r in rows.values()}
+        if not self._inserted:
+            # Before this transaction's first insert: partition DDL waits for the inserts
+            # of open transactions, this one's included, so it must come first.
+            months |= self.rt.partitions.window()
+        await self.rt.partitions.ensure(months)
         # In id order: two overlapping uploads claim their keys in the same order and cannot
         # deadlock.
         accepted = await repo.insert_events(self.uow.session,
                                             [rows[k] for k in sorted(rows)])
+        self._inserted = True
         self.tally.accepted += accepted
         self.tally.duplicates += len(pending) - accepted
         if self.progress is not None:

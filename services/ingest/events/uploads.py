@@ -12,7 +12,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from services.ingest.connectors.parsing import Outcome, Parsed
-from services.ingest.events.ndjson import event_stream, validation_error
+from services.ingest.events.ndjson import event_stream, loads, validation_error
 from services.kit.errors import InvalidInput, InvalidParam
 
 NDJSON = frozenset({"application/x-ndjson", "application/jsonl", "application/ndjson"})
@@ -54,9 +54,17 @@ def invalid_body(field: str, reason: str) -> InvalidInput:
         InvalidParam(field=field, reason=reason)]})
 
 
-async def read_json(request: Request) -> Any:
+async def read_json(request: Request, *, strict: bool = True) -> Any:
+    """The body as JSON; `strict=False` lets NaN and Infinity through, for callers that
+    validate every record themselves and report them with their index."""
     try:
-        return json.loads(await request.body())
+        body = await request.body()
+        if not strict:
+            try:
+                return json.loads(body)
+            except RecursionError:
+                raise ValueError("nested too deeply") from None
+        return loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid_body("(body)", f"not valid JSON: {exc}") from None
 
@@ -70,7 +78,7 @@ async def body_outcomes(request: Request, batch_model: type[BaseModel], list_fie
         return [Parsed(i, e) for i, e in enumerate(getattr(batch, list_field))]
     except ValidationError:
         pass
-    data = await read_json(request)
+    data = await read_json(request, strict=False)
     if not isinstance(data, dict):
         raise invalid_body("(body)", f"must be a JSON object with a list '{list_field}'")
     extra = sorted(set(data) - {list_field})

@@ -27,4 +27,4 @@ async def retention(rt: RuntimeDep, principal: Annotated[Principal, require("sto
     """Apply the retention window now (it also runs every maintenance interval): drop the
     partitions that ended before it. Audited."""
     return await rt.partitions.apply_retention(  # type: ignore[attr-defined]
-        principal.subject, rt.settings.event_retention_days)  # type: ignore[attr-defined]
+        rt.audit, principal.subject)

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from services.ingest.events.repository import driver
 from services.ingest.storage import repository as repo
 from services.ingest.storage.schemas import PartitionRead, RetentionResult
-from services.kit.runtime import Runtime
+from services.kit.audit import AuditWriter
+from services.kit.db import Database
 
 log = logging.getLogger("openirm.ingest.storage")
 
@@ -22,45 +23,62 @@ def next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-class Partitions:
-    """Remembers which months have a partition so the hot path asks PostgreSQL only for a
-    month it has not seen; creation runs in its own short transaction, never inside a
-    batch's (creating a partition locks the parent table)."""
+DDL_LOCK_TIMEOUT = "3s"
 
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+
+class Partitions:
+    """Keeps a partition for every month an event may fall in: from the retention cutoff to
+    a year ahead (the window ingest accepts), plus `partitions_ahead_months`. They are made
+    by the maintenance loop, so uploads never wait for DDL; `ensure` remains as a safety net.
+    DDL runs on the runtime's separate bookkeeping connections with a lock timeout: creating
+    or detaching a partition locks the parent table, and must never wait on an upload's own
+    transaction (PostgreSQL could not see that cycle) nor queue every insert behind it for
+    long. A timeout is a 503 the client retries."""
+
+    def __init__(self, db: Database, retention_days: int, ahead_months: int) -> None:
+        self.db = db
+        self.retention_days, self.ahead_months = retention_days, ahead_months
         self.known: set[date] = set()
+
+    def window(self) -> set[date]:
+        now = datetime.now(UTC)
+        month = month_of(now - timedelta(days=self.retention_days))
+        last = month_of(now + timedelta(days=366))
+        for _ in range(self.ahead_months):
+            last = next_month(last)
+        wanted = set()
+        while month <= last:
+            wanted.add(month)
+            month = next_month(month)
+        return wanted
 
     async def ensure(self, months: set[date]) -> None:
         missing = months - self.known
         if not missing:
             return
-        async with self.rt.db.engine.connect() as sa_conn:
+        async with self.db.engine.connect() as sa_conn:
             raw = await sa_conn.get_raw_connection()
             conn = raw.driver_connection
             async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{DDL_LOCK_TIMEOUT}'")
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", repo.PARTITION_LOCK)
                 for month in sorted(missing):
                     if await repo.create_partition(conn, month, next_month(month)):
                         log.info("created partition %s", repo.partition_name(month))
         self.known |= missing
 
-    async def ensure_ahead(self, months_ahead: int) -> None:
-        month = month_of(datetime.now(UTC))
-        wanted = set()
-        for _ in range(months_ahead + 1):
-            wanted.add(month)
-            month = next_month(month)
-        await self.ensure(wanted)
+    async def ensure_window(self) -> None:
+        await self.ensure(self.window())
 
-    async def apply_retention(self, actor: str, retention_days: int) -> RetentionResult:
+    async def apply_retention(self, audit: AuditWriter, actor: str) -> RetentionResult:
         """Drop every partition that ends before the retention cutoff, and the idempotency
         keys of those events, in one audited transaction."""
-        cutoff = datetime.now(UTC) - timedelta(days=retention_days)
+        cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
         dropped: list[str] = []
         events = 0
-        async with self.rt.db.unit_of_work() as uow:
+        async with self.db.unit_of_work() as uow:
             conn = await driver(uow.session)
+            await conn.execute(f"SET LOCAL lock_timeout = '{DDL_LOCK_TIMEOUT}'")
             await conn.execute("SELECT pg_advisory_xact_lock($1)", repo.PARTITION_LOCK)
             for name, _start, end in await repo.existing_partitions(conn):
                 if end <= cutoff:
@@ -68,7 +86,7 @@ class Partitions:
                     dropped.append(name)
             keys = await repo.delete_keys_before(conn, cutoff)
             if dropped or keys:
-                await self.rt.audit.record(uow.session, actor=actor, action="events.retention",
+                await audit.record(uow.session, actor=actor, action="events.retention",
                                            target="ingest.activity_event",
                                            detail={"cutoff": cutoff.isoformat(),
                                                    "partitions": dropped, "events": events,
@@ -78,7 +96,7 @@ class Partitions:
                                dropped_keys=keys)
 
     async def list(self) -> list[PartitionRead]:
-        async with self.rt.db.engine.connect() as sa_conn:
+        async with self.db.engine.connect() as sa_conn:
             raw = await sa_conn.get_raw_connection()
             rows = await repo.partition_sizes(raw.driver_connection)
         return [PartitionRead.model_validate(r) for r in rows]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from services.ingest.events import service
 from services.ingest.events.catalogue import CATALOGUE
@@ -65,8 +65,8 @@ async def event_types(_: Annotated[Principal, require("events", "write")]
             responses=problem_responses(401, 403, 422))
 async def event_feed(uow: UoW, _: Annotated[Principal, require("events", "read")],
                      cursor: str | None = None,
-                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> EventFeedPage:
+                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> Response:
     """Committed events after `cursor`, in commit-safe order (for scoring). A page holds
     `limit` events, or more when needed to end at the end of a transaction (an upload is
     never served half)."""
-    return await service.feed(uow, cursor, limit)
+    return Response(await service.feed(uow, cursor, limit), media_type="application/json")

@@ -72,7 +72,9 @@ class Partitions:
 
     async def apply_retention(self, audit: AuditWriter, actor: str) -> RetentionResult:
         """Drop every partition that ends before the retention cutoff, and the idempotency
-        keys of those events, in one audited transaction."""
+        keys of the events they held, in one audited transaction. Keys live exactly as long as
+        their partition, so the (unindexed) key table is scanned only when a month goes,
+        not every interval."""
         cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
         dropped: list[str] = []
         events = 0
@@ -80,17 +82,18 @@ class Partitions:
             conn = await driver(uow.session)
             await conn.execute(f"SET LOCAL lock_timeout = '{DDL_LOCK_TIMEOUT}'")
             await conn.execute("SELECT pg_advisory_xact_lock($1)", repo.PARTITION_LOCK)
+            keys, dropped_until = 0, None
             for name, _start, end in await repo.existing_partitions(conn):
                 if end <= cutoff:
                     events += await repo.drop_partition(conn, name)
                     dropped.append(name)
-            keys = await repo.delete_keys_before(conn, cutoff)
-            if dropped or keys:
+                    dropped_until = max(end, dropped_until or end)
+            if dropped_until is not None:
+                keys = await repo.delete_keys_before(conn, dropped_until)
                 await audit.record(uow.session, actor=actor, action="events.retention",
-                                           target="ingest.activity_event",
-                                           detail={"cutoff": cutoff.isoformat(),
-                                                   "partitions": dropped, "events": events,
-                                                   "keys": keys})
+                                   target="ingest.activity_event",
+                                   detail={"cutoff": cutoff.isoformat(), "partitions": dropped,
+                                           "events": events, "keys": keys})
         self.known = {m for m in self.known if next_month(m) > cutoff.date()}
         return RetentionResult(cutoff=cutoff, dropped_partitions=dropped, dropped_events=events,
                                dropped_keys=keys)

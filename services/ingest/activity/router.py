@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from services.ingest.activity import service
 from services.ingest.activity.schemas import ActivityPage, ActivitySummary
+from services.ingest.deps import IngestRuntimeDep
 from services.ingest.events.catalogue import ActivityType, Category
-from services.kit.deps import RuntimeDep, UoW, require
+from services.kit.deps import UoW, require
 from services.kit.errors import problem_responses
 from services.kit.tokens import Principal
 
@@ -18,7 +19,7 @@ router = APIRouter(tags=["activity"])
 
 @router.get("/activity", operation_id="activity:list", response_model=ActivityPage,
             responses=problem_responses(401, 403, 422))
-async def list_activity(rt: RuntimeDep, uow: UoW,
+async def list_activity(rt: IngestRuntimeDep, uow: UoW,
                         principal: Annotated[Principal, require("activity", "read")],
                         subject_id: uuid.UUID,
                         since: datetime | None = None, until: datetime | None = None,

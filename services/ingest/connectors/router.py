@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Request
 from services.ingest.connectors import badging, hr, m365
 from services.ingest.connectors import service as svc
 from services.ingest.connectors.schemas import Connector, RunPage, RunRead, RunStatus
+from services.ingest.deps import IngestRuntimeDep
 from services.ingest.events.service import OnError
 from services.ingest.events.uploads import NDJSON, invalid_body, media_type
-from services.kit.deps import RuntimeDep, UoW, require
+from services.kit.deps import UoW, require
 from services.kit.errors import UnsupportedMediaType, problem_responses
 from services.kit.tokens import Principal
 
@@ -29,7 +30,7 @@ def _length(request: Request) -> int | None:
                  "required": True, "content": {
                      "application/json": {"schema": _RECORDS},
                      "application/x-ndjson": {"schema": {"type": "object"}}}}})
-async def upload_m365(request: Request, rt: RuntimeDep, uow: UoW,
+async def upload_m365(request: Request, rt: IngestRuntimeDep, uow: UoW,
                       principal: Annotated[Principal, require("connectors", "write")],
                       on_error: OnError = OnError.REJECT_ALL) -> RunRead:
     """Microsoft 365 unified audit log records, as the Office 365 Management Activity API
@@ -43,14 +44,14 @@ async def upload_m365(request: Request, rt: RuntimeDep, uow: UoW,
         feed = svc.ndjson_feeder(request, m365.map_record)
     else:
         raise UnsupportedMediaType("send application/json or application/x-ndjson")
-    return await svc.run_upload(rt, uow, principal.subject, Connector.M365, {},  # type: ignore[arg-type]
+    return await svc.run_upload(rt, uow, principal.subject, Connector.M365, {},
                                 _length(request), on_error, feed)
 
 
 @router.post("/connectors/hr/csv", operation_id="connectors:hr", response_model=RunRead,
              status_code=202, responses=_UPLOAD_ERRORS, openapi_extra={"requestBody": {
                  "required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def upload_hr(request: Request, rt: RuntimeDep, uow: UoW,
+async def upload_hr(request: Request, rt: IngestRuntimeDep, uow: UoW,
                     principal: Annotated[Principal, require("connectors", "write")],
                     scenario: Annotated[str | None, Query(
                         description="resignation, termination, job_level_change, "
@@ -78,7 +79,7 @@ async def upload_hr(request: Request, rt: RuntimeDep, uow: UoW,
                                f"{', '.join(hr.COLUMNS)}")
         mapping[ours.strip()] = theirs.strip()
     parser = hr.HrCsvParser(scenario, mapping)
-    return await svc.run_upload(rt, uow, principal.subject, Connector.HR_CSV,  # type: ignore[arg-type]
+    return await svc.run_upload(rt, uow, principal.subject, Connector.HR_CSV,
                                 {"scenario": scenario, "columns": mapping}, _length(request),
                                 on_error, svc.csv_feeder(request, parser))
 
@@ -86,14 +87,14 @@ async def upload_hr(request: Request, rt: RuntimeDep, uow: UoW,
 @router.post("/connectors/badging", operation_id="connectors:badging", response_model=RunRead,
              status_code=202, responses=_UPLOAD_ERRORS, openapi_extra={"requestBody": {
                  "required": True, "content": {"application/json": {"schema": _RECORDS}}}})
-async def upload_badging(request: Request, rt: RuntimeDep, uow: UoW,
+async def upload_badging(request: Request, rt: IngestRuntimeDep, uow: UoW,
                          principal: Annotated[Principal, require("connectors", "write")],
                          on_error: OnError = OnError.REJECT_ALL) -> RunRead:
     """Physical badging records (`UserId, AssetId, AssetName, EventTime, AccessStatus`) as a
     JSON array of up to 50,000."""
     if media_type(request) != "application/json":
         raise UnsupportedMediaType("send application/json")
-    return await svc.run_upload(rt, uow, principal.subject, Connector.BADGING, {},  # type: ignore[arg-type]
+    return await svc.run_upload(rt, uow, principal.subject, Connector.BADGING, {},
                                 _length(request), on_error,
                                 svc.json_feeder(request, badging.map_badge, "badging records"))
 

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from services.ingest.deps import IngestRuntimeDep
 from services.ingest.events import service
 from services.ingest.events.catalogue import CATALOGUE
 from services.ingest.events.schemas import (
@@ -15,7 +16,7 @@ from services.ingest.events.schemas import (
 )
 from services.ingest.events.service import OnError
 from services.ingest.events.uploads import NDJSON, body_outcomes, media_type, stream_into
-from services.kit.deps import RuntimeDep, UoW, require
+from services.kit.deps import UoW, require
 from services.kit.errors import UnsupportedMediaType, problem_responses
 from services.kit.tokens import Principal
 
@@ -30,7 +31,7 @@ _BODY = {"requestBody": {"required": True, "content": {
 @router.post("/events", operation_id="events:ingest", response_model=BatchReceipt,
              status_code=202, openapi_extra=_BODY,
              responses=problem_responses(401, 403, 413, 415, 422, 503))
-async def ingest_events(request: Request, rt: RuntimeDep, uow: UoW,
+async def ingest_events(request: Request, rt: IngestRuntimeDep, uow: UoW,
                         principal: Annotated[Principal, require("events", "write")],
                         on_error: OnError = OnError.REJECT_ALL) -> BatchReceipt:
     """Accept canonical activity events: a JSON batch (`{"events": [...]}`, up to 5,000) or

@@ -40,6 +40,7 @@ class PendingJob:
     function: str
     kwargs: dict[str, Any]
     job_id: str | None = None
+    coalesce_s: float | None = None  # see JobQueue.enqueue
 
 
 @dataclass
@@ -51,8 +52,8 @@ class UnitOfWork:
     after_commit: list[Any] = field(default_factory=list)
 
     def enqueue_after_commit(self, queue: str, function: str, *, job_id: str | None = None,
-                             **kwargs: Any) -> None:
-        self.jobs.append(PendingJob(queue, function, kwargs, job_id))
+                             coalesce_s: float | None = None, **kwargs: Any) -> None:
+        self.jobs.append(PendingJob(queue, function, kwargs, job_id, coalesce_s))
 
 
 async def advisory_xact_lock(session: AsyncSession, key: int) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from arq import create_pool
@@ -42,14 +44,23 @@ class JobQueue:
         return self._pool
 
     async def enqueue(self, job: Any) -> bool:
+        """Send a job. A job with `coalesce_s` is a wake-up that many commits may ask for: all
+        asks within one window of that length become one job, run when the window closes.
+        It is sent after the asker's commit, so the job runs after every commit that asked
+        for it, and none is left waiting for the catch-up."""
         if time.monotonic() < self._down_until:
             return False  # Redis was just unreachable: do not make every request wait for it
         try:
             pool = await self.pool()
             kwargs = dict(job.kwargs)
             kwargs.setdefault("request_id", request_id_var.get())
-            await pool.enqueue_job(job.function, _job_id=job.job_id, _queue_name=job.queue,
-                                   **kwargs)
+            job_id, defer_until = job.job_id, None
+            if job.coalesce_s:
+                window = math.floor(time.time() / job.coalesce_s)
+                job_id = f"{job.function}:{window}"
+                defer_until = datetime.fromtimestamp((window + 1) * job.coalesce_s, UTC)
+            await pool.enqueue_job(job.function, _job_id=job_id, _queue_name=job.queue,
+                                   _defer_until=defer_until, **kwargs)
             return True
         except Exception as exc:  # Redis down: the catch-up job will pick the work up
             log.warning("enqueue of %s failed, relying on catch-up for %.0f s: %s",

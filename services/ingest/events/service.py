@@ -37,6 +37,7 @@ from services.kit.runtime import Runtime
 CHUNK = 2000
 MAX_ERRORS = 100
 MAX_FUTURE = timedelta(days=366)
+WAKE_WINDOW_S = 0.05
 
 
 class OnError(StrEnum):
@@ -221,7 +222,8 @@ class Acceptor:
         if self.tally.rejected and self.on_error is OnError.REJECT_ALL:
             raise BatchRejected(self.tally)
         if self.tally.accepted:
-            self.uow.enqueue_after_commit(SCORING_QUEUE, "score.wake")
+            # One scoring pass per 50 ms however many uploads commit in it.
+            self.uow.enqueue_after_commit(SCORING_QUEUE, "score.wake", coalesce_s=WAKE_WINDOW_S)
         return self.tally
 
 

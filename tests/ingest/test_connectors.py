@@ -275,15 +275,20 @@ async def test_hr_and_m365_connectors_raise_a_departing_user_alert(
 
 
 async def test_odd_records_are_counted_not_failed(api: Api, http: httpx.AsyncClient) -> None:
-    """Text the database cannot store (a lone surrogate) in an unmapped operation's name, and
-    JSON nested too deeply or holding NaN, get clear answers, never a 500."""
+    """Text the database cannot store (a lone surrogate), JSON nested too deeply or holding
+    NaN get clear answers, never a 500: a bad line of NDJSON is one rejected record."""
     user = person_email()
-    odd = json.dumps([usb_copy(user, 1), m365("\ud800Foo", user, 6, "SharePoint")])
-    resp = await http.post(f"{api.ingest}/connectors/m365/records", content=odd,
-                           headers={**api.auth(api.admin_token()),
-                                    "content-type": "application/json"})
+    records = [usb_copy(user, 1), m365("\ud800Foo", user, 6, "SharePoint")]
+    url = f"{api.ingest}/connectors/m365/records"
+    whole = await http.post(url, content=json.dumps(records), headers={
+        **api.auth(api.admin_token()), "content-type": "application/json"})
+    assert whole.status_code == 422 and "not valid JSON" in whole.json()["detail"]
+    lines = "\n".join(json.dumps(r) for r in records)
+    resp = await http.post(url, content=lines, params={"on_error": "skip_invalid"}, headers={
+        **api.auth(api.admin_token()), "content-type": "application/x-ndjson"})
     assert resp.status_code == 202, resp.text
-    assert resp.json()["unmapped_operations"] == {"?Foo": 1}
+    assert (resp.json()["accepted"], resp.json()["rejected"]) == (1, 1)
+    assert resp.json()["errors"][0]["index"] == 1
     deep = b"[" * 50_000 + b"]" * 50_000
     for path, media in (("/connectors/m365/records", "application/json"),
                         ("/connectors/m365/records", "application/x-ndjson"),

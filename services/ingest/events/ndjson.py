@@ -3,12 +3,11 @@ the whole body in memory. Lines are canonical events, or a connector's records."
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from services.ingest.connectors.parsing import Outcome, Parsed, RecordError
 from services.ingest.events.schemas import ActivityEvent
@@ -68,25 +67,11 @@ def event_stream() -> NdjsonStream:
     return NdjsonStream(parse_event)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"{text[:20]} is out of range")
-    return value
-
-
-def loads(data: bytes | str) -> Any:
-    """Strict JSON: NaN, Infinity and numbers that overflow to infinity are refused (the
-    database refuses them later, far from the record), and nesting too deep to parse is a
-    ValueError like any other bad JSON."""
-    try:
-        return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+def loads(data: bytes | str, *, allow_inf_nan: bool = False) -> Any:
+    """Strict JSON, parsed by pydantic-core: NaN and Infinity refused (unless asked for, by
+    callers that validate each record and report it with its index), lone surrogates refused
+    (PostgreSQL cannot store them), nesting limited; every problem a ValueError."""
+    return from_json(data, allow_inf_nan=allow_inf_nan)
 
 
 def record_parser(mapper: Callable[[int, Any], Outcome]) -> Callable[[int, bytes], Outcome]:

@@ -75,26 +75,6 @@ class ActivityEvent(BaseModel):
                     "for hr.resignation: resignation_date, last_working_date; for "
                     "hr.termination: termination_date (ISO 8601 dates).")
 
-    @field_validator("attributes")
-    @classmethod
-    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
-        try:
-            encoded = to_json(value)  # UTF-8, as stored; refuses lone surrogates
-        except PydanticSerializationError:
-            raise ValueError("attributes contain text that is not valid Unicode") from None
-        if len(encoded) > MAX_ATTRIBUTES_BYTES:
-            raise ValueError(f"attributes exceed {MAX_ATTRIBUTES_BYTES} bytes")
-        if (b"NaN" in encoded or b"Infinity" in encoded) and not _finite_json(encoded):
-            raise ValueError("attributes must not hold NaN or Infinity (JSON has neither)")
-        return value
-
-    @field_validator("actor", "source")
-    @classmethod
-    def _unicode(cls, value: str) -> str:
-        if not is_unicode(value):
-            raise ValueError("contains text that is not valid Unicode")
-        return value
-
     @field_validator("occurred_at")
     @classmethod
     def _plausible_time(cls, value: datetime) -> datetime:
@@ -105,11 +85,21 @@ class ActivityEvent(BaseModel):
 
     @field_validator("attributes")
     @classmethod
-    def _per_type(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        """Each type's required attributes and allowed values (see the catalogue); date
-        attributes that scoring reads must be real ISO 8601 dates in range. (`type` is
-        declared first, so it is validated by now; if it was invalid there is nothing to
-        check against.)"""
+    def _attributes(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Size, storability, and each type's required attributes and allowed values (see
+        the catalogue); date attributes that scoring reads must be real ISO 8601 dates in
+        range. One validator, as it runs for every event. (`type` is declared first, so it
+        is validated by now; if it was invalid there is nothing to check against.) Actor and
+        source need no such check: every body is parsed by pydantic-core, which refuses the
+        lone surrogates PostgreSQL cannot store."""
+        try:
+            encoded = to_json(value)  # UTF-8, as stored; refuses lone surrogates
+        except PydanticSerializationError:
+            raise ValueError("attributes contain text that is not valid Unicode") from None
+        if len(encoded) > MAX_ATTRIBUTES_BYTES:
+            raise ValueError(f"attributes exceed {MAX_ATTRIBUTES_BYTES} bytes")
+        if (b"NaN" in encoded or b"Infinity" in encoded) and not _finite_json(encoded):
+            raise ValueError("attributes must not hold NaN or Infinity (JSON has neither)")
         kind = info.data.get("type")
         if kind is None:
             return value

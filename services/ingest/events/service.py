@@ -130,7 +130,7 @@ def _original_json(original: dict[str, Any] | None, actor: str, subject_id: uuid
         return None
     original = pseudonymise(original, actor, f"subject:{subject_id}")
     try:
-        return to_json(original).decode()
+        return to_json(original, inf_nan_mode="null").decode()
     except PydanticSerializationError:
         return json.dumps(original, ensure_ascii=False).encode("utf-8", "replace").decode()
 

@@ -4,7 +4,6 @@ record is reported; streamed bodies are parsed chunk by chunk as they arrive."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -58,13 +57,7 @@ async def read_json(request: Request, *, strict: bool = True) -> Any:
     """The body as JSON; `strict=False` lets NaN and Infinity through, for callers that
     validate every record themselves and report them with their index."""
     try:
-        body = await request.body()
-        if not strict:
-            try:
-                return json.loads(body)
-            except RecursionError:
-                raise ValueError("nested too deeply") from None
-        return loads(body)
+        return loads(await request.body(), allow_inf_nan=not strict)
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid_body("(body)", f"not valid JSON: {exc}") from None
 

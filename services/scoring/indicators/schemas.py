@@ -10,6 +10,7 @@ class IndicatorRead(BaseModel):
     category: str
     activity_types: list[str]
     default_thresholds: list[int]
+    data_source: str
     enabled: bool
 
 

@@ -26,7 +26,8 @@ def _read(key: str, enabled: bool) -> IndicatorRead:
     ind = INDICATORS[key]
     return IndicatorRead(key=ind.key, name=ind.name, group=ind.group, category=ind.category,
                          activity_types=list(ind.activity_types),
-                         default_thresholds=list(ind.default_thresholds), enabled=enabled)
+                         default_thresholds=list(ind.default_thresholds),
+                         data_source=ind.data_source, enabled=enabled)
 
 
 async def list_indicators(uow: UnitOfWork) -> list[IndicatorRead]:

@@ -1,10 +1,14 @@
 """`openirm up --demo`: a small organisation and a departing employee who copies data out, so
-that an alert exists a few seconds after start. Everything goes through the public APIs and is
-idempotent (fixed event ids), so re-running it changes nothing."""
+that an alert exists a few seconds after start. The data arrives the way an organisation would
+send it: the resignation in an HR connector CSV, copies to USB as Microsoft 365 Endpoint DLP
+records, a failed badge swipe from the badging connector, the rest as canonical events.
+Everything goes through the public APIs and is idempotent (fixed ids; natural keys whose
+dates are the day's), so re-running it on the same day changes nothing."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -36,16 +40,36 @@ def _token(client: httpx.Client, identity: str, email: str, password: str) -> di
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
 
+def hr_csv(now: datetime) -> str:
+    resigned = (now - timedelta(days=2)).date().isoformat()
+    leaving = (now + timedelta(days=12)).date().isoformat()
+    return f"EmailAddress,ResignationDate,LastWorkingDate\n{DEPARTING},{resigned},{leaving}\n"
+
+
+def m365_records(now: datetime) -> list[dict]:
+    """Copies to USB as Endpoint DLP reports them (RecordType 63)."""
+    today = now.replace(minute=0, second=0, microsecond=0)
+    return [{"CreationTime": (today - timedelta(hours=1, minutes=i)).strftime(
+                 "%Y-%m-%dT%H:%M:%S"),
+             "Id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"openirm-demo-usb-{i}")),
+             "Operation": "FileCopiedToRemovableMedia", "RecordType": 63,
+             "Workload": "Endpoint", "UserType": 0, "UserKey": "demo-user-key",
+             "OrganizationId": "00000000-0000-4000-8000-000000000000",
+             "UserId": DEPARTING, "DeviceName": "LT-FIN-042",
+             "ObjectId": f"C:\\Users\\demo\\Documents\\Q3-forecast-{i}.xlsx",
+             "FileExtension": "xlsx", "Application": "Microsoft Windows Explorer"}
+            for i in range(15)]
+
+
+def badging(now: datetime) -> list[dict]:
+    return [{"UserId": DEPARTING, "AssetId": "FIN-ARCHIVE", "AssetName": "Finance archive room",
+             "EventTime": f"{now.date().isoformat()}T00:30:00", "AccessStatus": "Failed"}]
+
+
 def demo_events(now: datetime) -> list[dict]:
     today = now.replace(minute=0, second=0, microsecond=0)
-    events = [{"id": "demo-hr-resignation-1", "type": "hr.resignation",
-               "occurred_at": (today - timedelta(days=2)).isoformat(), "actor": DEPARTING,
-               "source": "hr", "attributes": {
-                   "resignation_date": (today - timedelta(days=2)).date().isoformat(),
-                   "last_working_date": (today + timedelta(days=12)).date().isoformat()}}]
-    burst = (("device.file_copied_to_usb", 15, {"file_name": "Q3-forecast-{i}.xlsx",
-                                                 "device": "USB SanDisk"}),
-             ("device.file_uploaded_to_cloud", 12, {"file_name": "customer-list-{i}.csv",
+    events = []
+    burst = (("device.file_uploaded_to_cloud", 12, {"file_name": "customer-list-{i}.csv",
                                                      "destination": "dropbox.com"}),
              ("email.sent_external_with_attachment", 10,
               {"subject": "fwd: pricing {i}", "recipient_domain": "gmail.com"}))
@@ -86,8 +110,16 @@ def seed(config: StackConfig, admin_email: str, admin_password: str,
             "name": POLICY, "template": "data_theft_departing_users",
             "description": "Seeded by openirm up --demo"}), 409)
         started = time.monotonic()
+        now = datetime.now(UTC)
+        runs = [_ok(client.post(f"{ingest}/connectors/hr/csv", content=hr_csv(now),
+                                headers={**admin, "content-type": "text/csv"})).json(),
+                _ok(client.post(f"{ingest}/connectors/m365/records", headers=admin,
+                                json=m365_records(now))).json(),
+                _ok(client.post(f"{ingest}/connectors/badging", headers=admin,
+                                json=badging(now))).json()]
         receipt = _ok(client.post(f"{ingest}/events", headers=admin,
-                                  json={"events": demo_events(datetime.now(UTC))})).json()
+                                  json={"events": demo_events(now)})).json()
+        receipt["accepted"] += sum(r["accepted"] for r in runs)
         analyst = _token(client, identity, DEMO_STAFF[0][0], DEMO_PASSWORD)
         alert = None
         while time.monotonic() - started < wait_s:

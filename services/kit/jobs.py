@@ -10,6 +10,7 @@ from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import in_progress_key_prefix, result_key_prefix
 from pydantic import BaseModel
 
 from services.kit.context import request_id_var
@@ -45,23 +46,34 @@ class JobQueue:
 
     async def enqueue(self, job: Any) -> bool:
         """Send a job. A job with `coalesce_s` is a wake-up that many commits may ask for: all
-        asks within one window of that length become one job, run when the window closes.
-        It is sent after the asker's commit, so the job runs after every commit that asked
-        for it, and none is left waiting for the catch-up."""
+        asks within one window of that length become one job, run when the window closes. It
+        is sent after the asker's commit, so a job still waiting will see that commit. Should
+        the window's job have started already (the worker's clock runs ahead of this host's),
+        the ask goes to the next window instead of being dropped."""
         if time.monotonic() < self._down_until:
             return False  # Redis was just unreachable: do not make every request wait for it
         try:
             pool = await self.pool()
             kwargs = dict(job.kwargs)
             kwargs.setdefault("request_id", request_id_var.get())
-            job_id, defer_until = job.job_id, None
-            if job.coalesce_s:
-                window = math.floor(time.time() / job.coalesce_s)
-                job_id = f"{job.function}:{window}"
-                defer_until = datetime.fromtimestamp((window + 1) * job.coalesce_s, UTC)
-            await pool.enqueue_job(job.function, _job_id=job_id, _queue_name=job.queue,
-                                   _defer_until=defer_until, **kwargs)
-            return True
+            if not job.coalesce_s:
+                await pool.enqueue_job(job.function, _job_id=job.job_id, _queue_name=job.queue,
+                                       **kwargs)
+                return True
+            window = math.floor(time.time() / job.coalesce_s)
+            for w in (window, window + 1):
+                job_id = f"{job.function}:{w}"
+                queued = await pool.enqueue_job(
+                    job.function, _job_id=job_id, _queue_name=job.queue,
+                    _defer_until=datetime.fromtimestamp((w + 1) * job.coalesce_s, UTC),
+                    **kwargs)
+                if queued is not None or not await pool.exists(
+                        in_progress_key_prefix + job_id, result_key_prefix + job_id):
+                    return True  # ours, or one that has not started yet and will see us
+            log.warning("wake-ups of %s keep finding their window started; relying on "
+                        "catch-up (are the clocks of this host and the worker apart?)",
+                        job.function)
+            return False
         except Exception as exc:  # Redis down: the catch-up job will pick the work up
             log.warning("enqueue of %s failed, relying on catch-up for %.0f s: %s",
                         job.function, self.backoff_s, exc)

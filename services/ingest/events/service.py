@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_json
+from pydantic_core import to_json
 
 from services.ingest.connectors.parsing import Outcome, Parsed, RecordError, Unmapped
 from services.ingest.events import repository as repo
@@ -124,15 +124,13 @@ def pseudonymise(record: Any, actor: str, subject: str) -> Any:
 
 def _original_json(original: dict[str, Any] | None, actor: str, subject_id: uuid.UUID
                    ) -> str | None:
-    """The source record as received, pseudonymised, except lone surrogates (from
-    `\\ud800`-style escapes), which the database cannot store: they become `?`."""
+    """The source record as received (parsed by pydantic-core, so free of lone surrogates),
+    pseudonymised; a number beyond a double, which JSON in PostgreSQL cannot hold, is kept
+    as null."""
     if original is None:
         return None
     original = pseudonymise(original, actor, f"subject:{subject_id}")
-    try:
-        return to_json(original, inf_nan_mode="null").decode()
-    except PydanticSerializationError:
-        return json.dumps(original, ensure_ascii=False).encode("utf-8", "replace").decode()
+    return to_json(original, inf_nan_mode="null").decode()
 
 
 class Acceptor:

@@ -39,6 +39,7 @@ class Indicator:
         description="Activity types counted by this indicator.")
     default_thresholds: list[int] = strawberry.field(
         description="Default daily counts for the low, medium and high levels.")
+    data_source: str = strawberry.field(description="Where its activity comes from.")
     enabled: bool = strawberry.field(description="Whether it is enabled globally.")
 
     @classmethod
@@ -47,7 +48,7 @@ class Indicator:
                    category=data["category"],
                    activity_types=list(data.get("activity_types") or []),
                    default_thresholds=list(data.get("default_thresholds") or []),
-                   enabled=bool(data["enabled"]))
+                   data_source=data["data_source"], enabled=bool(data["enabled"]))
 
 
 @strawberry.type(description="An indicator as a policy scores it.")

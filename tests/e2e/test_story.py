@@ -56,7 +56,11 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
             staff[role] = email
 
         # The Admin enables indicators and creates a policy from the template.
-        indicators = (await admin("{ indicators { key enabled } }"))["data"]["indicators"]
+        indicators = (await admin("{ indicators { key enabled group dataSource } }")
+                      )["data"]["indicators"]
+        assert {"office", "device", "endpoint_security", "generative_ai"} <= {
+            i["group"] for i in indicators}
+        assert all(i["dataSource"] for i in indicators)
         for ind in indicators:
             await admin("mutation($k: String!) { setIndicatorEnabled(key: $k, enabled: true)"
                         " { key enabled } }", k=ind["key"])

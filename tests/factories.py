@@ -111,3 +111,10 @@ async def db_fetch(api: Api, sql: str, *args: Any) -> list[Any]:
         return await conn.fetch(sql, *args)
     finally:
         await conn.close()
+
+
+async def downloads_counted(api: Api, subject_id: str) -> int:
+    """How many downloads scoring has counted for a person (its daily aggregates)."""
+    rows = await db_fetch(api, "SELECT coalesce(sum(count), 0) AS n FROM scoring.daily_activity "
+                          "WHERE subject_id = $1 AND indicator = 'download'", subject_id)
+    return rows[0]["n"]

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from services.ingest.activity.router import router as activity_router
 from services.ingest.connectors.router import router as connectors_router
 from services.ingest.events.router import router as events_router
-from services.ingest.events.service import IngestRuntime
+from services.ingest.runtime import IngestRuntime
 from services.ingest.settings import IngestSettings
 from services.ingest.storage.router import router as storage_router
 from services.kit.app import create_app

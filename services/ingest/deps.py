@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from services.ingest.events.service import IngestRuntime
+from services.ingest.runtime import IngestRuntime
 from services.kit.deps import get_runtime
 
 IngestRuntimeDep = Annotated[IngestRuntime, Depends(get_runtime)]

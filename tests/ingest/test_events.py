@@ -5,22 +5,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 import httpx
 
-from services.kit.db import async_url
 from tests.conftest import Api
 from tests.factories import db_fetch, event, person_email
 
 
-async def _stored(api: Api, ids: list[str]) -> list[asyncpg.Record]:
-    url = async_url(api.stack.database_url).replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(url)
-    try:
-        return await conn.fetch("SELECT * FROM ingest.activity_event WHERE id = ANY($1::text[])",
-                                ids)
-    finally:
-        await conn.close()
+async def _stored(api: Api, ids: list[str]) -> list:
+    return await db_fetch(api, "SELECT * FROM ingest.activity_event WHERE id = ANY($1::text[])",
+                          ids)
 
 
 async def test_batch_is_stored_pseudonymised_and_idempotent(api: Api, http: httpx.AsyncClient

@@ -10,13 +10,7 @@ import pytest
 
 from openirm.embedded import start_redis
 from tests.conftest import Api
-from tests.factories import db_fetch, event, ingest, person_email, subject_of
-
-
-async def _counted(api: Api, subject_id: str) -> int:
-    rows = await db_fetch(api, "SELECT coalesce(sum(count), 0) AS n FROM scoring.daily_activity "
-                          "WHERE subject_id = $1 AND indicator = 'download'", subject_id)
-    return rows[0]["n"]
+from tests.factories import downloads_counted, event, ingest, person_email, subject_of
 
 
 async def test_ingest_accepts_while_redis_is_down_and_scoring_catches_up(api: Api) -> None:
@@ -36,9 +30,9 @@ async def test_ingest_accepts_while_redis_is_down_and_scoring_catches_up(api: Ap
     finally:
         api.stack.redis = start_redis(redis_dir)
     deadline = time.monotonic() + 60
-    while (counted := await _counted(api, subject)) < 501 and time.monotonic() < deadline:
+    while (counted := await downloads_counted(api, subject)) < 501 and time.monotonic() < deadline:
         await asyncio.sleep(0.3)
     assert counted == 501
     await asyncio.sleep(1.5)
-    assert await _counted(api, subject) == 501
+    assert await downloads_counted(api, subject) == 501
     assert api.stack.crashed() == []

@@ -9,6 +9,7 @@ from services.ingest.connectors import badging, hr, m365
 from services.ingest.connectors import service as svc
 from services.ingest.connectors.schemas import Connector, RunPage, RunRead, RunStatus
 from services.ingest.deps import IngestRuntimeDep
+from services.ingest.events.ndjson import NdjsonStream, record_parser
 from services.ingest.events.service import OnError
 from services.ingest.events.uploads import NDJSON, invalid_body, media_type
 from services.kit.deps import UoW, require
@@ -41,7 +42,7 @@ async def upload_m365(request: Request, rt: IngestRuntimeDep, uow: UoW,
     if kind == "application/json":
         feed = svc.json_feeder(request, m365.map_record, "audit records")
     elif kind in NDJSON:
-        feed = svc.ndjson_feeder(request, m365.map_record)
+        feed = svc.stream_feeder(request, NdjsonStream(record_parser(m365.map_record)))
     else:
         raise UnsupportedMediaType("send application/json or application/x-ndjson")
     return await svc.run_upload(rt, uow, principal.subject, Connector.M365, {},
@@ -81,7 +82,7 @@ async def upload_hr(request: Request, rt: IngestRuntimeDep, uow: UoW,
     parser = hr.HrCsvParser(scenario, mapping)
     return await svc.run_upload(rt, uow, principal.subject, Connector.HR_CSV,
                                 {"scenario": scenario, "columns": mapping}, _length(request),
-                                on_error, svc.csv_feeder(request, parser))
+                                on_error, svc.stream_feeder(request, svc.CsvBytes(parser)))
 
 
 @router.post("/connectors/badging", operation_id="connectors:badging", response_model=RunRead,

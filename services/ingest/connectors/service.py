@@ -21,11 +21,11 @@ from services.ingest.connectors import hr
 from services.ingest.connectors import repository as repo
 from services.ingest.connectors.parsing import Outcome, RecordError
 from services.ingest.connectors.schemas import Connector, RunPage, RunRead, RunStatus
-from services.ingest.events.ndjson import NdjsonStream, record_parser
 from services.ingest.events.schemas import RecordProblem
-from services.ingest.events.service import Acceptor, BatchRejected, IngestRuntime, OnError, Tally
-from services.ingest.events.uploads import invalid_body, read_json, stream_into
+from services.ingest.events.service import Acceptor, BatchRejected, OnError, Tally
+from services.ingest.events.uploads import StreamParser, invalid_body, read_json, stream_into
 from services.ingest.models import ConnectorRun
+from services.ingest.runtime import IngestRuntime
 from services.kit.db import UnitOfWork
 from services.kit.errors import InvalidInput, InvalidParam, NotFound, OpenIRMError
 from services.kit.pagination import decode_keyset, encode_keyset
@@ -168,25 +168,13 @@ def json_feeder(request: Request, mapper: Callable[[int, Any], Outcome], what: s
     return feed
 
 
-def ndjson_feeder(request: Request, mapper: Callable[[int, Any], Outcome]) -> Feeder:
+def stream_feeder(request: Request, parser: StreamParser) -> Feeder:
+    """An NDJSON or CSV upload, parsed as it streams in."""
+
     async def feed(acceptor: Acceptor, on_bytes: Callable[[int], Awaitable[None]]) -> None:
-        await stream_into(request, _Sink(acceptor), NdjsonStream(record_parser(mapper)),
-                          on_bytes)
+        await stream_into(request, acceptor, parser, on_bytes)
 
     return feed
-
-
-class _Sink:
-    """Lets `stream_into` feed an acceptor whose finishing belongs to `run_upload`."""
-
-    def __init__(self, acceptor: Acceptor) -> None:
-        self.acceptor = acceptor
-
-    async def add_all(self, outcomes: list[Outcome]) -> None:
-        await self.acceptor.add_all(outcomes)
-
-    async def finish(self) -> None:
-        return None
 
 
 class CsvBytes:
@@ -225,13 +213,6 @@ class CsvBytes:
 def _param(error: RecordError) -> InvalidParam:
     return InvalidParam(field=error.field, index=None if error.index < 0 else error.index,
                         reason=error.reason)
-
-
-def csv_feeder(request: Request, parser: hr.HrCsvParser) -> Feeder:
-    async def feed(acceptor: Acceptor, on_bytes: Callable[[int], Awaitable[None]]) -> None:
-        await stream_into(request, _Sink(acceptor), CsvBytes(parser), on_bytes)
-
-    return feed
 
 
 # --- reading runs --------------------------------------------------------------------------

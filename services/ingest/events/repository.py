@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -56,21 +55,3 @@ _FEED_COLUMNS = ("id, subject_id, alias, type, category, occurred_at, received_a
 
 async def feed(session: AsyncSession, cursor: str | None, limit: int) -> list[Any]:
     return await read_feed(session, "ingest.activity_event", _FEED_COLUMNS, cursor, limit)
-
-
-async def existing_partitions(conn: asyncpg.Connection) -> list[tuple[str, datetime, datetime]]:
-    """(name, from, to) of every partition of the event table."""
-    rows = await conn.fetch("""
-        SELECT c.relname,
-               (regexp_match(pg_get_expr(c.relpartbound, c.oid),
-                             'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)'))[1]::timestamptz,
-               (regexp_match(pg_get_expr(c.relpartbound, c.oid),
-                             'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)'))[2]::timestamptz
-        FROM pg_inherits i
-        JOIN pg_class c ON c.oid = i.inhrelid
-        JOIN pg_class p ON p.oid = i.inhparent
-        JOIN pg_namespace n ON n.oid = p.relnamespace
-        WHERE n.nspname = 'ingest' AND p.relname = 'activity_event'
-        ORDER BY 2
-    """)
-    return [(r[0], r[1], r[2]) for r in rows]

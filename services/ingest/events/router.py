@@ -44,7 +44,9 @@ async def ingest_events(request: Request, rt: IngestRuntimeDep, uow: UoW,
         outcomes = await body_outcomes(request, EventBatch, "events", ActivityEvent)
         return await service.accept(rt, uow, principal.subject, outcomes, on_error)
     if kind in NDJSON:
-        tally = await stream_into(request, service.Acceptor(rt, uow, on_error))
+        acceptor = service.Acceptor(rt, uow, on_error)
+        await stream_into(request, acceptor)
+        tally = await acceptor.finish()
         return await service.record_receipt(rt, uow, principal.subject, tally)
     raise UnsupportedMediaType("send application/json or application/x-ndjson")
 

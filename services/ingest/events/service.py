@@ -12,13 +12,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
 from services.ingest.connectors.parsing import Outcome, Parsed, RecordError, Unmapped
 from services.ingest.events import repository as repo
-from services.ingest.events.actors import ActorCache
 from services.ingest.events.catalogue import CATEGORY
 from services.ingest.events.schemas import (
     BatchReceipt,
@@ -27,12 +26,15 @@ from services.ingest.events.schemas import (
     StoredEvent,
 )
 from services.ingest.models import Receipt
-from services.ingest.storage.service import Partitions, month_of
-from services.kit.db import Database, UnitOfWork
+from services.ingest.storage.service import month_of
+from services.kit.db import UnitOfWork
 from services.kit.errors import InvalidInput, InvalidParam
 from services.kit.feed import next_cursor
 from services.kit.jobs import SCORING_QUEUE
 from services.kit.runtime import Runtime
+
+if TYPE_CHECKING:
+    from services.ingest.runtime import IngestRuntime
 
 CHUNK = 2000
 MAX_ERRORS = 100
@@ -74,26 +76,6 @@ class BatchRejected(InvalidInput):
             extra={"invalid_params": [InvalidParam(field=e.field, index=e.index,
                                                    reason=e.reason) for e in tally.errors]})
         self.tally = tally
-
-
-class IngestRuntime(Runtime):
-    """The ingest process's runtime: the kit's, plus the actor cache and partition map."""
-
-    settings: Any
-
-    def __init__(self, settings: Any) -> None:
-        super().__init__("ingest", settings)
-        self.actors = ActorCache(self.identity, settings.actor_cache_ttl_s)
-        # A few connections apart from the request pool, for what must not wait on (or be
-        # starved by) uploads: connector run progress, run outcomes, partition DDL.
-        self.bookkeeping = Database(settings.database_url, pool_size=3)
-        self.partitions = Partitions(self.bookkeeping, settings.event_retention_days,
-                                     settings.partitions_ahead_months)
-
-        async def close_bookkeeping() -> None:
-            await self.bookkeeping.dispose()
-
-        self.on_close.append(close_bookkeeping)
 
 
 def derived_id(source: str, subject_id: uuid.UUID, key: tuple[str, ...]) -> str:

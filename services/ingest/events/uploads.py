@@ -4,7 +4,7 @@ record is reported; streamed bodies are parsed chunk by chunk as they arrive."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from fastapi import Request
@@ -28,24 +28,20 @@ class StreamParser(Protocol):
 
 class Sink(Protocol):
     async def add_all(self, outcomes: list[Outcome]) -> None: ...
-    async def finish(self) -> Any: ...
 
 
 async def stream_into(request: Request, sink: Sink, parser: StreamParser | None = None,
-                      on_chunk: Callable[[int], Any] | None = None) -> Any:
-    """Parse the body as it arrives and feed the sink; `on_chunk(bytes_so_far)` may report
-    progress (it is awaited if it returns an awaitable)."""
+                      on_chunk: Callable[[int], Awaitable[None]] | None = None) -> None:
+    """Parse the body as it arrives and feed the sink (the caller finishes it);
+    `on_chunk(bytes_so_far)` may report progress."""
     parser = parser or event_stream()
     received = 0
     async for chunk in request.stream():
         received += len(chunk)
         await sink.add_all(parser.feed(chunk))
         if on_chunk is not None:
-            result = on_chunk(received)
-            if hasattr(result, "__await__"):
-                await result
+            await on_chunk(received)
     await sink.add_all(parser.close())
-    return await sink.finish()
 
 
 def invalid_body(field: str, reason: str) -> InvalidInput:

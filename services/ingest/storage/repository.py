@@ -4,8 +4,6 @@ from datetime import date, datetime
 
 import asyncpg
 
-from services.ingest.events.repository import existing_partitions
-
 PARTITION_LOCK = 0x0A11_0E01  # one transaction at a time creates or drops partitions
 
 
@@ -38,6 +36,24 @@ async def drop_partition(conn: asyncpg.Connection, name: str) -> int:
 async def delete_keys_before(conn: asyncpg.Connection, cutoff: datetime) -> int:
     status = await conn.execute("DELETE FROM ingest.event_key WHERE occurred_at < $1", cutoff)
     return int(status.split()[-1])
+
+
+async def existing_partitions(conn: asyncpg.Connection) -> list[tuple[str, datetime, datetime]]:
+    """(name, from, to) of every partition of the event table."""
+    rows = await conn.fetch("""
+        SELECT c.relname,
+               (regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                             'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)'))[1]::timestamptz,
+               (regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                             'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)'))[2]::timestamptz
+        FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_class p ON p.oid = i.inhparent
+        JOIN pg_namespace n ON n.oid = p.relnamespace
+        WHERE n.nspname = 'ingest' AND p.relname = 'activity_event'
+        ORDER BY 2
+    """)
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 async def partition_sizes(conn: asyncpg.Connection) -> list[dict[str, object]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -27,8 +28,17 @@ def _run(api: Api, service: str, case) -> None:
     role = next((r for prefix, r in CALLER_BY_PATH.items() if case.path.startswith(prefix)),
                 CALLER[service])
     token = api.admin_token() if role == "Admin" else api.token(role)
-    case.call_and_validate(base_url=api.url(service), headers=api.auth(token),
-                           checks=[not_a_server_error])
+    # The global settings are shared by every test on this stack: put back what was there.
+    shared = service == "scoring" and case.method == "PUT" and case.path == "/settings"
+    before = httpx.get(f"{api.scoring}/settings", headers=api.auth(token)).json() \
+        if shared else None
+    try:
+        case.call_and_validate(base_url=api.url(service), headers=api.auth(token),
+                               checks=[not_a_server_error])
+    finally:
+        if before is not None:
+            httpx.put(f"{api.scoring}/settings", headers=api.auth(token),
+                      json=before["settings"]).raise_for_status()
 
 
 FUZZ = settings(max_examples=12, deadline=None, database=None,

@@ -70,21 +70,43 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@strawberry.type(description="One part of a risk score: an indicator's count on one day and "
-                             "the points its threshold level gives.")
+@strawberry.type(description="One part of a risk score: an indicator's count on one day, a "
+                             "detected sequence, a cumulative-exfiltration standing, a booster "
+                             "or the cap at 100, with the points it adds.")
 class ScoreContribution:
-    kind: str = strawberry.field(description="What contributed; `indicator` for now.")
-    indicator: str | None = strawberry.field(description="Indicator key.")
+    kind: str = strawberry.field(description="indicator, sequence, cumulative, booster or cap.")
+    indicator: str | None = strawberry.field(description="Indicator key (kind indicator).")
     day: date | None = strawberry.field(description="The day the activity was counted on.")
     count: int | None = strawberry.field(description="How many times it happened that day.")
+    weighted_count: int | None = strawberry.field(description=(
+        "The count with priority-content and unallowed-domain events counted twice."))
+    bytes: float | None = strawberry.field(description="Bytes moved that day.")
+    priority_count: int | None = strawberry.field(description="Events on priority content.")
+    unallowed_count: int | None = strawberry.field(description="Events to unallowed domains.")
     level: ThresholdLevel | None = strawberry.field(description="The threshold level reached.")
+    sequence: str | None = strawberry.field(description="Sequence key (kind sequence).")
+    file_count: int | None = strawberry.field(description="Files the sequence was seen on.")
+    scope: str | None = strawberry.field(description="org or peers (kind cumulative).")
+    percentile: float | None = strawberry.field(description="The person's percentile.")
+    booster: str | None = strawberry.field(description="Booster key (kind booster).")
+    percent: int | None = strawberry.field(description="The booster's share of the base.")
     points: int = strawberry.field(description="Points this contribution adds to the score.")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ScoreContribution:
+        number = data.get("bytes")
+        pct = data.get("percentile")
         return cls(kind=str(data.get("kind") or "indicator"), indicator=data.get("indicator"),
                    day=parse_date(data.get("day")), count=_int(data.get("count")),
-                   level=_level(data.get("level")), points=_int(data.get("points")) or 0)
+                   weighted_count=_int(data.get("weighted_count")),
+                   bytes=float(number) if _int(number) is not None else None,
+                   priority_count=_int(data.get("priority_count")),
+                   unallowed_count=_int(data.get("unallowed_count")),
+                   level=_level(data.get("level")), sequence=data.get("sequence"),
+                   file_count=_int(data.get("file_count")), scope=data.get("scope"),
+                   percentile=float(pct) if isinstance(pct, int | float) else None,
+                   booster=data.get("booster"), percent=_int(data.get("percent")),
+                   points=_int(data.get("points")) or 0)
 
 
 @strawberry.type(description="The triggering event that brought the person into scope.")
@@ -107,6 +129,12 @@ class AlertExplanation:
         description="The policy's alert threshold when the score was computed.")
     template: str | None = strawberry.field(description="The policy's template.")
     formula: str | None = strawberry.field(description="How the contributions add up.")
+    base: int | None = strawberry.field(description="Points before boosters.")
+    risk_factors: list[str] = strawberry.field(description=(
+        "The risk factors present: cumulative_exfiltration, priority_content, sequence, "
+        "unallowed_domains, priority_group, high_impact_person."))
+    settings_version: int | None = strawberry.field(
+        description="The global settings version the score was computed with.")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AlertExplanation:
@@ -121,7 +149,10 @@ class AlertExplanation:
             window_start=parse_date(window.get("start")),
             window_end=parse_date(window.get("end")),
             alert_threshold=_int(data.get("alert_threshold")),
-            template=data.get("template"), formula=data.get("formula"))
+            template=data.get("template"), formula=data.get("formula"),
+            base=_int(data.get("base")),
+            risk_factors=[str(f) for f in data.get("risk_factors") or []],
+            settings_version=_int(data.get("settings_version")))
 
 
 @strawberry.type(description="A person's risk score under a policy reached the policy's alert "

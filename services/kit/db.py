@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -59,6 +60,21 @@ class UnitOfWork:
 async def advisory_xact_lock(session: AsyncSession, key: int) -> None:
     """Hold a transaction-scoped advisory lock: one transaction at a time does this work."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+async def driver(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's transaction (COPY and
+    array parameters without the ORM). SQLAlchemy's asyncpg adapter sends BEGIN only with its
+    first statement, so one is sent first: without it, raw statements would each commit on
+    their own."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver_conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    if not driver_conn.is_in_transaction():
+        await session.execute(text("SELECT 1"))
+    if not driver_conn.is_in_transaction():
+        raise RuntimeError("the session did not open a transaction")
+    return driver_conn
 
 
 class Database:

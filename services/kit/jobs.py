@@ -99,6 +99,36 @@ class ScorePolicy(BaseModel):
     request_id: str | None = None
 
 
+class ScoreSubjects(BaseModel):
+    """Facts about these people changed (priority group, attributes, manual addition,
+    violation): re-score them under every active policy."""
+
+    subjects: list[str]
+    request_id: str | None = None
+
+
+class ScoreAll(BaseModel):
+    """The global settings changed without changing what counts: re-score everyone in scope."""
+
+    version: int
+    request_id: str | None = None
+
+
+class ScoreRebuild(BaseModel):
+    """What counts changed (detections, priority content, custom indicators): rebuild the
+    daily aggregates from the stored signals, then re-score everyone in scope."""
+
+    version: int
+    request_id: str | None = None
+
+
+class ScoreReplay(BaseModel):
+    """Run a what-if replay (its definition is stored with it)."""
+
+    replay_id: str
+    request_id: str | None = None
+
+
 class AlertSync(BaseModel):
     """Scoring appended alert candidates: cases reads them from its durable cursor."""
 
@@ -108,5 +138,9 @@ class AlertSync(BaseModel):
 JOBS: dict[str, tuple[str, type[BaseModel]]] = {
     "score.wake": (SCORING_QUEUE, ScoreWake),
     "score.policy": (SCORING_QUEUE, ScorePolicy),
+    "score.subjects": (SCORING_QUEUE, ScoreSubjects),
+    "score.all": (SCORING_QUEUE, ScoreAll),
+    "score.rebuild": (SCORING_QUEUE, ScoreRebuild),
+    "score.replay": (SCORING_QUEUE, ScoreReplay),
     "alert.sync": (CASES_QUEUE, AlertSync),
 }

@@ -7,9 +7,14 @@ from fastapi import FastAPI
 from services.kit.app import create_app
 from services.kit.runtime import Runtime
 from services.kit.settings import KitSettings
+from services.scoring.analytics.router import router as analytics_router
 from services.scoring.candidates.router import router as candidates_router
+from services.scoring.global_settings.router import router as settings_router
 from services.scoring.indicators.router import router as indicators_router
 from services.scoring.policies.router import router as policies_router
+from services.scoring.priority_groups.router import router as priority_groups_router
+from services.scoring.replay.router import router as replay_router
+from services.scoring.subjects.router import router as subjects_router
 
 
 def build_runtime() -> Runtime:
@@ -18,9 +23,12 @@ def build_runtime() -> Runtime:
 
 def create() -> FastAPI:
     return create_app("scoring", "OpenIRM scoring", build_runtime,
-                      [indicators_router, policies_router, candidates_router],
-                      "Indicator settings, policy templates and policies; scores activity "
-                      "and publishes alert candidates with their explanation.")
+                      [settings_router, indicators_router, priority_groups_router,
+                       policies_router, subjects_router, replay_router, analytics_router,
+                       candidates_router],
+                      "Global settings, indicators, priority groups, policy templates and "
+                      "policies; scores activity, publishes alert candidates with their "
+                      "explanation, replays policies over history and serves analytics.")
 
 
 app = create()

@@ -85,7 +85,8 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         while alert is None and time.monotonic() - sent_at < 30:
             page = (await analyst("""query { alerts(status: NEEDS_REVIEW, first: 100) {
                 edges { node { id policyId policyName score severity status
-                  explanation { contributions { indicator count level points } }
+                  explanation { base riskFactors
+                    contributions { kind indicator booster percent count level points } }
                   person { subjectId alias revealed displayName email } } } } }"""))
             # The policy covers everyone: other tests' departing people may alert under it.
             alert = next((e["node"] for e in page["data"]["alerts"]["edges"]
@@ -95,9 +96,14 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
                 await asyncio.sleep(0.2)
         assert alert is not None, "no alert within 30 s"
         contributions = alert["explanation"]["contributions"]
-        assert alert["score"] == sum(c["points"] for c in contributions) == 60
-        assert {c["indicator"] for c in contributions} == {
+        # Three medium days (60 points), boosted by a quarter for activity far above the
+        # person's usual (docs/scoring.md, worked example).
+        assert alert["score"] == sum(c["points"] for c in contributions) == 75
+        assert alert["explanation"]["base"] == 60
+        assert {c["indicator"] for c in contributions if c["kind"] == "indicator"} == {
             "usb_copy", "cloud_upload", "email_external_attachment"}
+        assert [(c["booster"], c["percent"], c["points"]) for c in contributions
+                if c["kind"] == "booster"] == [("booster_above_baseline", 25, 15)]
         assert alert["person"]["alias"].startswith("AnonymousUser-")
         assert alert["person"]["revealed"] is False
         assert alert["person"]["displayName"] is None and alert["person"]["email"] is None

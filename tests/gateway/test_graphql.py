@@ -107,5 +107,5 @@ async def test_admin_manages_accounts_and_policies(api: Api) -> None:
     assert short["errors"][0]["extensions"]["invalidParams"][0]["field"] == "password"
     templates = await gql(api, "{ templates { key triggeringEvents } }", admin)
     assert {"key": "data_theft_departing_users",
-            "triggeringEvents": ["hr.resignation", "hr.termination"]} in \
+            "triggeringEvents": ["hr.resignation", "hr.termination", "manual"]} in \
         templates["data"]["templates"]

@@ -36,6 +36,7 @@ class Group(StrEnum):
     SECURITY = "security"
     ENDPOINT_SECURITY = "endpoint_security"
     PHYSICAL_ACCESS = "physical_access"
+    HEALTH_RECORDS = "health_records"
     DLP = "dlp"
     HR = "hr"
 
@@ -88,6 +89,8 @@ class ActivityType(StrEnum):
     BADGE_FAILED = "physical.badge_failed"
     # DLP
     DLP_RULE_MATCH = "dlp.rule_match"
+    # Health records (EHR/EMR systems)
+    HEALTH_RECORD_ACCESSED = "health.record_accessed"
     # HR
     HR_RESIGNATION = "hr.resignation"
     HR_TERMINATION = "hr.termination"
@@ -103,6 +106,8 @@ URL_CATEGORIES = ("hacking", "malware", "phishing", "criminal_activity", "cult",
                   "violence", "weapons", "leaked_data", "personal_cloud_storage",
                   "generative_ai", "job_search", "other")
 BADGE_STATUSES = ("success", "failed")
+# How the person who opened a patient's record relates to the patient, as the EHR reports it.
+PATIENT_RELATIONSHIPS = ("none", "self", "family", "same_address", "colleague", "vip")
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,10 @@ CATALOGUE: dict[ActivityType, ActivitySpec] = {
                                     "A data-loss-prevention rule matched the person's "
                                     "activity.", required=("severity",),
                                     choices={"severity": SEVERITIES}),
+    ActivityType.HEALTH_RECORD_ACCESSED: _s(C.ACCESS, G.HEALTH_RECORDS,
+                                            "Opened or changed a patient's health record in "
+                                            "an EHR system.", required=("relationship",),
+                                            choices={"relationship": PATIENT_RELATIONSHIPS}),
     ActivityType.HR_RESIGNATION: _s(C.HR, G.HR, "The person resigned or gave notice.",
                                     dates=("resignation_date", "last_working_date")),
     ActivityType.HR_TERMINATION: _s(C.HR, G.HR, "The person's employment was terminated.",
@@ -240,7 +249,8 @@ PUBLIC_ATTRIBUTES = frozenset({
     "sensitive_info_types", "recipient_domain", "recipient_count", "target_domain",
     "url_category", "severity", "status", "count", "asset_id", "access_status", "rating",
     "old_level", "new_level", "resignation_date", "last_working_date", "termination_date",
-    "effective_date", "policy_name", "rule_name", "application", "platform", "workload",
+    "effective_date", "relationship", "policy_name", "rule_name", "application", "platform",
+    "workload",
     "operation", "record_type", "target_type", "attachment_count",
 })
 

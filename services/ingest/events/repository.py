@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.db import driver
 from services.kit.feed import read_feed
 
 EVENT_COLUMNS = ("id", "subject_id", "alias", "type", "category", "occurred_at", "source",
@@ -17,21 +16,6 @@ _CLAIM_KEYS = """
     ON CONFLICT (id) DO NOTHING
     RETURNING id
 """
-
-
-async def driver(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session, inside the session's transaction (COPY is
-    several times faster than INSERT for batches). SQLAlchemy's asyncpg adapter sends BEGIN
-    only with its first statement, so one is sent first: without it, raw statements would
-    each commit on their own."""
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver_conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-    if not driver_conn.is_in_transaction():
-        await session.execute(text("SELECT 1"))
-    if not driver_conn.is_in_transaction():
-        raise RuntimeError("the session did not open a transaction")
-    return driver_conn
 
 
 async def insert_events(session: AsyncSession, rows: list[tuple[Any, ...]]) -> int:

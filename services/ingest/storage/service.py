@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, timedelta
 
-from services.ingest.events.repository import driver
 from services.ingest.storage import repository as repo
 from services.ingest.storage.schemas import PartitionRead, RetentionResult
 from services.kit.audit import AuditWriter
-from services.kit.db import Database
+from services.kit.db import Database, driver
 
 log = logging.getLogger("openirm.ingest.storage")
 

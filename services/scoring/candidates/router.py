@@ -15,7 +15,7 @@ router = APIRouter(tags=["alert candidates"])
 
 @router.get("/alert-candidates/feed", operation_id="alert_candidates:feed",
             response_model=AlertCandidatePage, responses=problem_responses(401, 403, 422))
-async def candidate_feed(uow: UoW, _: Annotated[Principal, require("scores", "read")],
+async def candidate_feed(uow: UoW, _: Annotated[Principal, require("candidates", "read")],
                          cursor: str | None = None,
                          limit: Annotated[int, Query(ge=1, le=1000)] = 500
                          ) -> AlertCandidatePage:

@@ -1,49 +1,49 @@
-"""Global indicator settings: an indicator must be enabled before a policy may use it."""
+"""The indicator catalogue (built-in and custom) with global enablement; sequences."""
 
 from __future__ import annotations
-
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 
 from services.kit.db import UnitOfWork
 from services.kit.errors import NotFound
 from services.kit.runtime import Runtime
-from services.scoring.engine.catalogue import INDICATORS
-from services.scoring.indicators.schemas import IndicatorRead
-from services.scoring.models import IndicatorSetting
+from services.scoring.engine.catalogue import Indicator
+from services.scoring.global_settings import service as settings
+from services.scoring.indicators.schemas import IndicatorRead, SequenceRead
 
 
 class IndicatorNotFound(NotFound):
     code = "indicator_not_found"
 
 
-async def enabled_keys(uow: UnitOfWork) -> set[str]:
-    rows = await uow.session.execute(select(IndicatorSetting.key).where(IndicatorSetting.enabled))
-    return set(rows.scalars())
-
-
-def _read(key: str, enabled: bool) -> IndicatorRead:
-    ind = INDICATORS[key]
-    return IndicatorRead(key=ind.key, name=ind.name, group=ind.group, category=ind.category,
-                         activity_types=list(ind.activity_types),
-                         default_thresholds=list(ind.default_thresholds),
-                         data_source=ind.data_source, enabled=enabled)
+def _read(ind: Indicator, enabled: bool) -> IndicatorRead:
+    return IndicatorRead(
+        key=ind.key, name=ind.name, description=ind.description, group=ind.group,
+        kind=ind.kind, category=ind.category, activity_types=list(ind.activity_types),
+        default_thresholds=list(ind.default_thresholds) if ind.default_thresholds else None,
+        default_byte_thresholds=(list(ind.default_byte_thresholds)
+                                 if ind.default_byte_thresholds else None),
+        data_source=ind.data_source, enabled=enabled)
 
 
 async def list_indicators(uow: UnitOfWork) -> list[IndicatorRead]:
-    enabled = await enabled_keys(uow)
-    return [_read(key, key in enabled) for key in INDICATORS]
+    eff = await settings.current(uow.session)
+    return [_read(ind, ind.key in eff.enabled) for ind in eff.indicators.values()]
 
 
 async def set_enabled(rt: Runtime, uow: UnitOfWork, actor: str, key: str, enabled: bool
                       ) -> IndicatorRead:
-    if key not in INDICATORS:
+    """Enabling or disabling one indicator is a settings change like any other."""
+    eff = await settings.current(uow.session)
+    if key not in eff.indicators:
         raise IndicatorNotFound(f"no indicator {key!r}")
-    before = key in await enabled_keys(uow)
-    stmt = insert(IndicatorSetting).values(key=key, enabled=enabled)
-    await uow.session.execute(stmt.on_conflict_do_update(
-        index_elements=[IndicatorSetting.key],
-        set_={"enabled": enabled, "updated_at": func.now()}))
-    await rt.audit.record(uow.session, actor=actor, action="indicator.set", target=key,
-                          detail={"before": {"enabled": before}, "after": {"enabled": enabled}})
-    return _read(key, enabled)
+    keys = eff.enabled | {key} if enabled else eff.enabled - {key}
+    if keys != eff.enabled:
+        new = eff.settings.model_copy(update={"enabled_indicators": sorted(keys)})
+        await settings.put(rt, uow, actor, new, action="indicator.set", target=key)
+    return _read(eff.indicators[key], enabled)
+
+
+async def list_sequences(uow: UnitOfWork) -> list[SequenceRead]:
+    eff = await settings.current(uow.session)
+    return [SequenceRead(key=s.key, name=s.name, steps=[sorted(step) for step in s.steps],
+                         within_days=s.within_days, built_in=s.built_in)
+            for s in eff.sequences.values()]

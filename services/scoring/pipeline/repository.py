@@ -1,95 +1,189 @@
+"""All SQL of the scoring pipeline. Batches go through arrays (unnest): one statement whatever
+the number of rows, compiled once."""
+
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import AsyncIterator, Iterable
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.db import driver
 from services.scoring.engine.rules import DailyCount, Trigger
-from services.scoring.models import (
-    DailyActivity,
-    Policy,
-    RiskScore,
-    Subject,
-    TriggeringEvent,
-)
+from services.scoring.models import Policy, PolicyMember, PriorityGroup, RiskScore
 
-# Arrays through unnest: one statement whatever the number of rows, compiled once (a
-# multi-row VALUES is a new statement for every size, and the ORM's bulk path is slow).
-_ADD_COUNTS = text("""
-    INSERT INTO scoring.daily_activity (subject_id, indicator, day, count)
-    SELECT * FROM unnest(CAST(:subjects AS uuid[]), CAST(:indicators AS text[]),
-                         CAST(:days AS date[]), CAST(:counts AS int[]))
-    ON CONFLICT (subject_id, indicator, day)
-    DO UPDATE SET count = scoring.daily_activity.count + excluded.count
-""")
+_ADD_COUNTS = """
+    INSERT INTO scoring.daily_activity (subject_id, indicator, day, flags, count, bytes)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::smallint[], $5::int[],
+                         $6::bigint[])
+    ON CONFLICT (subject_id, indicator, day, flags)
+    DO UPDATE SET count = scoring.daily_activity.count + excluded.count,
+                  bytes = scoring.daily_activity.bytes + excluded.bytes
+"""
 
-_UPSERT_SUBJECTS = text("""
+_ADD_SIGNALS = """
+    INSERT INTO scoring.signal (subject_id, occurred_at, event_id, type, attrs)
+    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::jsonb[])
+    ON CONFLICT DO NOTHING
+"""
+
+_ADD_TRIGGERS = """
+    INSERT INTO scoring.triggering_event (event_id, subject_id, kind, day)
+    SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::date[])
+    ON CONFLICT DO NOTHING
+"""
+
+_UPSERT_SUBJECTS = """
     INSERT INTO scoring.subject (subject_id, alias)
-    SELECT * FROM unnest(CAST(:subjects AS uuid[]), CAST(:aliases AS text[]))
+    SELECT * FROM unnest($1::uuid[], $2::text[])
     ON CONFLICT (subject_id) DO UPDATE SET alias = excluded.alias
     WHERE scoring.subject.alias IS DISTINCT FROM excluded.alias
-""")
+"""
+
+_SOURCES_SEEN = """
+    INSERT INTO scoring.source_seen (type, last_seen_at, events)
+    SELECT t, now(), n FROM unnest($1::text[], $2::bigint[]) AS s(t, n)
+    ON CONFLICT (type) DO UPDATE SET last_seen_at = now(),
+                                     events = scoring.source_seen.events + excluded.events
+"""
+
+CountKey = tuple[uuid.UUID, str, date, int]
 
 
-async def add_counts(session: AsyncSession, counts: dict[tuple[uuid.UUID, str, date], int]
-                     ) -> None:
+async def add_counts(session: AsyncSession, counts: dict[CountKey, list[int]]) -> None:
     if not counts:
         return
     keys = sorted(counts)  # one lock order for concurrent writers
-    await session.execute(_ADD_COUNTS, {
-        "subjects": [k[0] for k in keys], "indicators": [k[1] for k in keys],
-        "days": [k[2] for k in keys], "counts": [counts[k] for k in keys]})
+    conn = await driver(session)
+    await conn.execute(_ADD_COUNTS, [k[0] for k in keys], [k[1] for k in keys],
+                       [k[2] for k in keys], [k[3] for k in keys],
+                       [counts[k][0] for k in keys], [counts[k][1] for k in keys])
 
 
-async def add_triggers(session: AsyncSession, rows: list[dict]) -> None:
+async def add_signals(session: AsyncSession, rows: list[tuple[uuid.UUID, datetime, str, str,
+                                                               str]]) -> None:
+    """Rows of (subject, occurred_at, event id, type, attributes as JSON text)."""
     if rows:
-        await session.execute(insert(TriggeringEvent).values(rows).on_conflict_do_nothing())
+        conn = await driver(session)
+        await conn.execute(_ADD_SIGNALS, *(list(col) for col in zip(*rows, strict=True)))
+
+
+async def add_triggers(session: AsyncSession, rows: list[tuple[str, uuid.UUID, str, date]]
+                       ) -> None:
+    if rows:
+        conn = await driver(session)
+        await conn.execute(_ADD_TRIGGERS, *(list(col) for col in zip(*rows, strict=True)))
 
 
 async def upsert_subjects(session: AsyncSession, aliases: dict[uuid.UUID, str]) -> None:
     if aliases:
         keys = sorted(aliases)
-        await session.execute(_UPSERT_SUBJECTS, {"subjects": keys,
-                                                 "aliases": [aliases[k] for k in keys]})
+        conn = await driver(session)
+        await conn.execute(_UPSERT_SUBJECTS, keys, [aliases[k] for k in keys])
 
+
+async def sources_seen(session: AsyncSession, types: dict[str, int]) -> None:
+    if types:
+        keys = sorted(types)
+        conn = await driver(session)
+        await conn.execute(_SOURCES_SEEN, keys, [types[k] for k in keys])
+
+
+# --- Reading for a re-score -----------------------------------------------------------------
 
 async def active_policies(session: AsyncSession) -> list[Policy]:
     rows = await session.execute(select(Policy).where(Policy.active).order_by(Policy.id))
     return list(rows.scalars())
 
 
-async def triggered_subjects(session: AsyncSession) -> list[uuid.UUID]:
-    rows = await session.execute(select(TriggeringEvent.subject_id).distinct())
+async def priority_groups(session: AsyncSession) -> list[PriorityGroup]:
+    return list((await session.execute(select(PriorityGroup))).scalars())
+
+
+async def candidates(session: AsyncSession, everyone_active: bool) -> list[uuid.UUID]:
+    """People who could be in scope of some policy: a stored trigger, a manual addition, a
+    priority group; with an activity-triggered policy, everyone with activity."""
+    sql = """
+        SELECT subject_id FROM scoring.triggering_event
+        UNION SELECT subject_id FROM scoring.policy_member WHERE removed_at IS NULL
+        UNION SELECT CAST(jsonb_array_elements_text(members) AS uuid) FROM scoring.priority_group
+    """
+    if everyone_active:
+        sql += " UNION SELECT subject_id FROM scoring.subject"
+    rows = await session.execute(text(sql))
     return sorted(rows.scalars())
 
 
-async def triggers_of(session: AsyncSession, subjects: Iterable[uuid.UUID]
+async def triggers_of(session: AsyncSession, subjects: list[uuid.UUID]
                       ) -> dict[uuid.UUID, list[Trigger]]:
+    conn = await driver(session)
     out: dict[uuid.UUID, list[Trigger]] = {}
-    rows = await session.execute(select(TriggeringEvent).where(
-        TriggeringEvent.subject_id.in_(list(subjects))))
-    for t in rows.scalars():
-        out.setdefault(t.subject_id, []).append(Trigger(t.kind, t.day, t.event_id))
+    for r in await conn.fetch("SELECT subject_id, kind, day, event_id FROM "
+                              "scoring.triggering_event WHERE subject_id = ANY($1::uuid[])",
+                              subjects):
+        out.setdefault(r["subject_id"], []).append(Trigger(r["kind"], r["day"], r["event_id"]))
     return out
 
 
-async def counts_of(session: AsyncSession, subjects: Iterable[uuid.UUID]
+async def members_of(session: AsyncSession, subjects: list[uuid.UUID]
+                     ) -> dict[tuple[uuid.UUID, uuid.UUID], list[Trigger]]:
+    """Manual additions by (policy, subject)."""
+    rows = await session.execute(select(PolicyMember).where(
+        PolicyMember.subject_id.in_(subjects), PolicyMember.removed_at.is_(None)))
+    out: dict[tuple[uuid.UUID, uuid.UUID], list[Trigger]] = {}
+    for m in rows.scalars():
+        out.setdefault((m.policy_id, m.subject_id), []).append(
+            Trigger("manual", m.starts_on, f"manual:{m.id}", until=m.until))
+    return out
+
+
+async def counts_of(session: AsyncSession, subjects: list[uuid.UUID]
                     ) -> dict[uuid.UUID, list[DailyCount]]:
+    conn = await driver(session)
     out: dict[uuid.UUID, list[DailyCount]] = {}
-    rows = await session.execute(select(DailyActivity).where(
-        DailyActivity.subject_id.in_(list(subjects))))
-    for r in rows.scalars():
-        out.setdefault(r.subject_id, []).append(DailyCount(r.indicator, r.day, r.count))
+    for r in await conn.fetch("SELECT subject_id, indicator, day, flags, count, bytes FROM "
+                              "scoring.daily_activity WHERE subject_id = ANY($1::uuid[])",
+                              subjects):
+        out.setdefault(r["subject_id"], []).append(
+            DailyCount(r["indicator"], r["day"], r["count"], r["flags"], r["bytes"]))
     return out
 
 
-async def aliases_of(session: AsyncSession, subjects: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    rows = await session.execute(select(Subject).where(Subject.subject_id.in_(list(subjects))))
-    return {s.subject_id: s.alias for s in rows.scalars()}
+async def signals_of(session: AsyncSession, subjects: list[uuid.UUID], types: list[str],
+                     start: datetime, end: datetime) -> dict[uuid.UUID, list[tuple]]:
+    """(occurred_at, event id, type, attributes) of these people's events of these types."""
+    conn = await driver(session)
+    out: dict[uuid.UUID, list[tuple]] = {}
+    for r in await conn.fetch(
+            "SELECT subject_id, occurred_at, event_id, type, attrs FROM scoring.signal "
+            "WHERE subject_id = ANY($1::uuid[]) AND type = ANY($2::text[]) "
+            "AND occurred_at >= $3 AND occurred_at < $4", subjects, types, start, end):
+        out.setdefault(r["subject_id"], []).append(
+            (r["occurred_at"], r["event_id"], r["type"], r["attrs"]))
+    return out
+
+
+async def subjects_of(session: AsyncSession, subjects: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    conn = await driver(session)
+    rows = await conn.fetch("SELECT subject_id, alias, department, high_impact, violations "
+                            "FROM scoring.subject WHERE subject_id = ANY($1::uuid[])", subjects)
+    return {r["subject_id"]: r for r in rows}
+
+
+async def exfiltration_totals(session: AsyncSession, indicators: list[str], since: date
+                              ) -> list[tuple[uuid.UUID, str | None, int]]:
+    """Everyone active since `since`: their exfiltration count and department."""
+    conn = await driver(session)
+    rows = await conn.fetch("""
+        SELECT a.subject_id, s.department,
+               coalesce(sum(a.count) FILTER (WHERE a.indicator = ANY($1::text[])), 0) AS n
+        FROM scoring.daily_activity a LEFT JOIN scoring.subject s USING (subject_id)
+        WHERE a.day >= $2 GROUP BY a.subject_id, s.department
+    """, indicators, since)
+    return [(r["subject_id"], r["department"], int(r["n"])) for r in rows]
 
 
 async def scores_of(session: AsyncSession, policy_id: uuid.UUID, subjects: Iterable[uuid.UUID]
@@ -97,3 +191,50 @@ async def scores_of(session: AsyncSession, policy_id: uuid.UUID, subjects: Itera
     rows = await session.execute(select(RiskScore).where(
         RiskScore.policy_id == policy_id, RiskScore.subject_id.in_(list(subjects))))
     return {r.subject_id: r for r in rows.scalars()}
+
+
+async def drop_scores(session: AsyncSession, policy_id: uuid.UUID, subjects: list[uuid.UUID]
+                      ) -> None:
+    if subjects:
+        conn = await driver(session)
+        await conn.execute("DELETE FROM scoring.risk_score WHERE policy_id = $1 AND "
+                           "subject_id = ANY($2::uuid[])", policy_id, subjects)
+
+
+async def alerts_today(session: AsyncSession, policy_id: uuid.UUID, day: date) -> int:
+    conn = await driver(session)
+    return int(await conn.fetchval("SELECT alerts FROM scoring.alert_day WHERE policy_id = $1 "
+                                   "AND day = $2", policy_id, day) or 0)
+
+
+async def count_alert(session: AsyncSession, policy_id: uuid.UUID, day: date, n: int) -> None:
+    conn = await driver(session)
+    await conn.execute("""
+        INSERT INTO scoring.alert_day (policy_id, day, alerts) VALUES ($1, $2, $3)
+        ON CONFLICT (policy_id, day) DO UPDATE SET alerts = scoring.alert_day.alerts + $3
+    """, policy_id, day, n)
+
+
+async def held_subjects(session: AsyncSession) -> list[uuid.UUID]:
+    rows = await session.execute(text(
+        "SELECT DISTINCT subject_id FROM scoring.risk_score WHERE held ORDER BY 1"))
+    return list(rows.scalars())
+
+
+# --- Rebuilding -----------------------------------------------------------------------------
+
+async def clear_aggregates(session: AsyncSession) -> None:
+    conn = await driver(session)
+    await conn.execute("TRUNCATE scoring.daily_activity")
+    await conn.execute("TRUNCATE scoring.triggering_event")
+
+
+async def stream_signals(session: AsyncSession, where: str = "", args: tuple = (),
+                         chunk: int = 5000) -> AsyncIterator[list[Any]]:
+    """Signals in (subject, time) order, chunk by chunk through a server-side cursor."""
+    conn = await driver(session)
+    cursor = await conn.cursor(
+        "SELECT subject_id, occurred_at, event_id, type, attrs FROM scoring.signal "
+        f"{where} ORDER BY subject_id, occurred_at, event_id", *args)
+    while rows := await cursor.fetch(chunk):
+        yield rows

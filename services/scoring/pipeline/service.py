@@ -1,23 +1,45 @@
-"""Scoring as events arrive: read ingest's committed-event feed by a durable cursor, update
-per-person daily aggregates and triggers, re-score the people touched, and append an alert
-candidate when a score crosses a policy's threshold. Aggregates, cursor and candidates commit
-in one transaction, so a crash anywhere means the batch is simply read again."""
+"""Scoring as events arrive: read ingest's committed-event feed by a durable cursor, keep each
+event's signal, update per-person daily aggregates and triggers under the settings in force,
+re-score the people touched, and append an alert candidate when a score crosses a policy's
+threshold. Signals, aggregates, cursor and candidates commit in one transaction, so a crash
+anywhere means the batch is simply read again."""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from pydantic_core import from_json, to_json
 from sqlalchemy import func
 
 from services.kit.db import UnitOfWork, advisory_xact_lock
 from services.kit.feed import load_cursor, save_cursor
 from services.kit.jobs import CASES_QUEUE
 from services.kit.runtime import Runtime
-from services.scoring.engine.catalogue import INDICATOR_BY_ACTIVITY, TRIGGER_ACTIVITIES
-from services.scoring.engine.rules import Evaluation, evaluate, trigger_day
-from services.scoring.models import AlertCandidate, FeedCursor, Policy, RiskScore
+from services.scoring.engine.catalogue import CUMULATIVE, TEMPLATES
+from services.scoring.engine.classify import classify, file_key, trigger_of
+from services.scoring.engine.rules import (
+    Evaluation,
+    Facts,
+    FileEvent,
+    Person,
+    PolicyRule,
+    Standing,
+    Trigger,
+    alert_allowed,
+    evaluate,
+    percentile,
+    shift,
+    window,
+)
+from services.scoring.global_settings import service as settings
+from services.scoring.global_settings.service import Effective
+from services.scoring.models import AlertCandidate, FeedCursor, Policy, PriorityGroup, RiskScore
 from services.scoring.pipeline import repository as repo
 from services.scoring.policies.service import to_rule
 
@@ -26,6 +48,9 @@ log = logging.getLogger("openirm.scoring")
 SCORING_LOCK = 0x0FE1_0001
 EVENTS_CURSOR = "ingest.events"
 BATCH = 2000
+CUMULATIVE_DAYS = 30
+# Attributes scoring does not keep in its signals: lists of people, not used by any rule.
+DROPPED_ATTRIBUTES = frozenset({"recipients", "forward_to"})
 
 
 async def process_feed(rt: Runtime) -> int:
@@ -34,6 +59,7 @@ async def process_feed(rt: Runtime) -> int:
     while True:
         async with rt.db.unit_of_work(rt.queue) as uow:
             await advisory_xact_lock(uow.session, SCORING_LOCK)
+            eff = await settings.current(uow.session)
             cursor = await load_cursor(uow.session, FeedCursor, EVENTS_CURSOR)
             page = await rt.ingest.request("GET", "/events/feed",
                                            params={"cursor": cursor, "limit": BATCH}
@@ -41,95 +67,329 @@ async def process_feed(rt: Runtime) -> int:
             items = page["items"]
             if not items:
                 return total
-            touched = await _aggregate(uow, items)
+            touched = await _aggregate(uow, eff, items)
             await save_cursor(uow.session, FeedCursor, EVENTS_CURSOR, page["next_cursor"])
-            await rescore(uow, touched, await repo.active_policies(uow.session))
+            await rescore(uow, eff, touched, await repo.active_policies(uow.session))
         total += len(items)
         if len(items) < BATCH:
             return total
 
 
-async def _aggregate(uow: UnitOfWork, items: list[dict]) -> set[uuid.UUID]:
-    counts: dict[tuple[uuid.UUID, str, object], int] = {}
-    triggers: list[dict] = []
+def fold(eff: Effective, events: Iterable[tuple[uuid.UUID, str, str, datetime, dict]],
+         counts: dict[repo.CountKey, list[int]], triggers: list[tuple]) -> None:
+    """Add events (subject, event id, type, occurred_at, attributes) to daily counts and
+    triggers: the one place events become aggregates, live and when rebuilding."""
+    d = eff.detections
+    for subject, event_id, kind, occurred, attrs in events:
+        for c in classify(d, kind, occurred, attrs):
+            row = counts.setdefault((subject, c.indicator, c.day, c.flags), [0, 0])
+            row[0] += 1
+            row[1] += c.bytes
+        trig = trigger_of(d, kind, occurred, attrs)
+        if trig:
+            triggers.append((event_id, subject, trig[0], trig[1]))
+
+
+async def _aggregate(uow: UnitOfWork, eff: Effective, items: list[dict]) -> set[uuid.UUID]:
     aliases: dict[uuid.UUID, str] = {}
+    signals: list[tuple] = []
+    parsed: list[tuple[uuid.UUID, str, str, datetime, dict]] = []
+    types: dict[str, int] = defaultdict(int)
     for ev in items:
         subject = uuid.UUID(ev["subject_id"])
         aliases[subject] = ev["alias"]
         occurred = datetime.fromisoformat(ev["occurred_at"])
-        if ev["type"] in TRIGGER_ACTIVITIES:
-            triggers.append({"event_id": ev["id"], "subject_id": subject, "kind": ev["type"],
-                             "day": trigger_day(ev["type"], occurred, ev["attributes"])})
-        indicator = INDICATOR_BY_ACTIVITY.get(ev["type"])
-        if indicator:
-            key = (subject, indicator, occurred.date())
-            counts[key] = counts.get(key, 0) + 1
+        attrs = {k: v for k, v in ev["attributes"].items() if k not in DROPPED_ATTRIBUTES}
+        signals.append((subject, occurred, ev["id"], ev["type"], to_json(attrs).decode()))
+        parsed.append((subject, ev["id"], ev["type"], occurred, attrs))
+        types[ev["type"]] += 1
+    counts: dict[repo.CountKey, list[int]] = {}
+    triggers: list[tuple] = []
+    fold(eff, parsed, counts, triggers)
     await repo.upsert_subjects(uow.session, aliases)
-    await repo.add_counts(uow.session, counts)  # type: ignore[arg-type]
-    await repo.add_triggers(uow.session, triggers)
+    await repo.add_signals(uow.session, signals)
+    await repo.add_counts(uow.session, counts)
+    await repo.add_triggers(uow.session, sorted(triggers))
+    await repo.sources_seen(uow.session, types)
     return set(aliases)
 
 
-def explanation(policy: Policy, ev: Evaluation) -> dict:
+# --- Re-scoring -----------------------------------------------------------------------------
+
+def in_scope(policy: Policy, subject: uuid.UUID, department: str | None,
+              groups: dict[str, set[str]]) -> bool:
+    scope = policy.scope or {}
+    kind = scope.get("kind", "all")
+    if kind == "groups":
+        return department is not None and department in scope.get("groups", [])
+    if kind == "people":
+        return str(subject) in scope.get("people", [])
+    if kind == "priority_groups":
+        return any(str(subject) in groups.get(g, ()) for g in scope.get("priority_groups", []))
+    return True
+
+
+class _Norms:
+    """Everyone's 30-day exfiltration, to place one person against the organisation and their
+    department. Computed once per re-score, and only when a policy asks for it."""
+
+    def __init__(self, totals: list[tuple[uuid.UUID, str | None, int]]) -> None:
+        self.by_subject = {s: (dept, n) for s, dept, n in totals}
+        self.org = sorted(n for _, _, n in totals)
+        self.dept: dict[str | None, list[int]] = defaultdict(list)
+        for _, dept, n in totals:
+            self.dept[dept].append(n)
+
+    def standings(self, subject: uuid.UUID) -> tuple[Standing, ...]:
+        dept, total = self.by_subject.get(subject, (None, 0))
+        out = [Standing("org", total, percentile(total, self.org), len(self.org))]
+        if dept is not None:
+            peers = self.dept[dept]
+            out.append(Standing("peers", total, percentile(total, peers), len(peers)))
+        return tuple(out)
+
+
+async def _norms(uow: UnitOfWork, eff: Effective) -> _Norms:
+    exfil = [k for k, i in eff.indicators.items() if i.category == "exfiltration"
+             and i.kind != CUMULATIVE]
+    since = datetime.now(UTC).date() - timedelta(days=CUMULATIVE_DAYS - 1)
+    return _Norms(await repo.exfiltration_totals(uow.session, exfil, since))
+
+
+def explanation(policy: Any, ev: Evaluation, settings_version: int) -> dict:
     return {
-        "policy_id": str(policy.id), "template": policy.template,
+        "policy_id": str(policy.id) if getattr(policy, "id", None) else None,
+        "template": policy.template,
+        "settings_version": settings_version,
         "trigger": {"kind": ev.trigger.kind, "day": ev.trigger.day.isoformat(),
                     "event_id": ev.trigger.event_id},
         "window": {"start": ev.window_start.isoformat(), "end": ev.window_end.isoformat()},
         "alert_threshold": policy.alert_threshold,
-        "contributions": [c.as_dict() for c in ev.contributions],
-        "formula": "sum of contribution points, capped at 100",
+        "base": ev.base,
+        "score": ev.score,
+        "contributions": list(ev.contributions),
+        "risk_factors": list(ev.risk_factors),
+        "formula": "score = min(100, base + boosters); base = indicator + sequence + "
+                   "cumulative points; each booster adds its percent of the base once",
     }
 
 
-async def rescore(uow: UnitOfWork, subjects: set[uuid.UUID], policies: list[Policy]) -> int:
+def _file_events(rows: list[tuple]) -> list[FileEvent]:
+    out = []
+    for occurred, event_id, kind, attrs in rows:
+        if isinstance(attrs, str):
+            attrs = from_json(attrs)
+        key = file_key(attrs)
+        if key:
+            out.append(FileEvent(key, kind, occurred, event_id))
+    return out
+
+
+class Scorer:
+    """Everything a re-score of some people needs, loaded once for all policies."""
+
+    def __init__(self, uow: UnitOfWork, eff: Effective, policies: list[Policy]) -> None:
+        self.uow, self.eff, self.policies = uow, eff, policies
+        self.rules: dict[uuid.UUID, PolicyRule] = {p.id: to_rule(p, eff) for p in policies}
+
+    async def load(self, subjects: list[uuid.UUID]) -> None:
+        s = self.uow.session
+        self.subjects = subjects
+        self.triggers = await repo.triggers_of(s, subjects)
+        self.members = await repo.members_of(s, subjects)
+        self.counts = await repo.counts_of(s, subjects)
+        self.facts_rows = await repo.subjects_of(s, subjects)
+        groups: list[PriorityGroup] = await repo.priority_groups(s)
+        self.groups = {str(g.id): set(g.members) for g in groups}
+        self.in_any_group = set().union(*self.groups.values()) if self.groups else set()
+        wants_norms = any(r.cumulative for r in self.rules.values())
+        self.norms = await _norms(self.uow, self.eff) if wants_norms else None
+        self.files: dict[uuid.UUID, list[FileEvent]] = {}
+
+    def person(self, policy: Policy, subject: uuid.UUID) -> Person:
+        triggers = list(self.triggers.get(subject, []))
+        triggers += self.members.get((policy.id, subject), [])
+        if str(subject) in self.in_any_group:
+            triggers.append(Trigger("priority_group", date.min, "priority_group"))
+        row = self.facts_rows.get(subject)
+        facts = Facts(priority_group=str(subject) in self.in_any_group,
+                      previous_violation=bool(row and row["violations"]),
+                      high_impact=bool(row and row["high_impact"]),
+                      standings=self.norms.standings(subject) if self.norms else (),
+                      min_group_size=self.eff.settings.analytics_min_group_size)
+        return Person(triggers, self.counts.get(subject, []), self.files.get(subject, []),
+                      facts)
+
+    async def load_files(self, needed: dict[uuid.UUID, tuple[date, date]]) -> None:
+        """Events on files, for the people and days sequence detection looks at."""
+        if not needed:
+            return
+        types = sorted({t for r in self.rules.values() for seq in r.sequences
+                        for step in seq.steps for t in step})
+        start = min(a for a, _ in needed.values())
+        end = max(b for _, b in needed.values())
+        rows = await repo.signals_of(
+            self.uow.session, sorted(needed), types,
+            datetime.combine(start, datetime.min.time(), UTC),
+            datetime.combine(shift(end, 1), datetime.min.time(), UTC))
+        self.files = {s: _file_events(r) for s, r in rows.items()}
+
+
+async def rescore(uow: UnitOfWork, eff: Effective, subjects: set[uuid.UUID],
+                  policies: list[Policy]) -> int:
     """Re-evaluate these people under these policies; returns alert candidates appended."""
     if not subjects or not policies:
         return 0
-    triggers = await repo.triggers_of(uow.session, subjects)
-    in_scope = sorted(s for s in subjects if s in triggers)
-    if not in_scope:
-        return 0
-    counts = await repo.counts_of(uow.session, in_scope)
-    aliases = await repo.aliases_of(uow.session, in_scope)
-    appended = 0
+    scorer = Scorer(uow, eff, policies)
+    await scorer.load(sorted(subjects))
+    # Who is in scope of which policy, and the days sequence detection needs to see.
+    plans: list[tuple[Policy, uuid.UUID, Person]] = []
+    out_of_scope: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    files_needed: dict[uuid.UUID, tuple[date, date]] = {}
     for policy in policies:
-        rule = to_rule(policy)
-        current = await repo.scores_of(uow.session, policy.id, in_scope)
-        for subject in in_scope:
-            ev = evaluate(rule, triggers[subject], counts.get(subject, []))
-            if ev is None:
+        rule = scorer.rules[policy.id]
+        for subject in scorer.subjects:
+            row = scorer.facts_rows.get(subject)
+            if not in_scope(policy, subject, row["department"] if row else None,
+                             scorer.groups):
+                out_of_scope[policy.id].append(subject)
                 continue
-            contributions = [c.as_dict() for c in ev.contributions]
-            score = current.get(subject)
-            if score is None:
-                score = RiskScore(policy_id=policy.id, subject_id=subject, score=ev.score,
-                                  severity=ev.severity, contributions=contributions, version=1)
-                uow.session.add(score)
-            elif score.score != ev.score or score.contributions != contributions:
-                score.score, score.severity = ev.score, ev.severity
-                score.contributions, score.version = contributions, score.version + 1
-                score.computed_at = func.now()
-            # A changed score, or an unchanged one that now crosses a lowered threshold.
-            if ev.raises_alert and score.alerted_version != score.version:
-                score.alerted_version = version = score.version
-                uow.session.add(AlertCandidate(
-                    policy_id=policy.id, policy_name=policy.name, subject_id=subject,
-                    alias=aliases.get(subject, ""), score=ev.score, severity=ev.severity,
-                    version=version, explanation=explanation(policy, ev)))
-                appended += 1
+            person = scorer.person(policy, subject)
+            scoped = window(rule, person)
+            if scoped is None:
+                continue
+            plans.append((policy, subject, person))
+            if rule.sequences:
+                a, b = files_needed.get(subject, (scoped[1], scoped[2]))
+                files_needed[subject] = (min(a, scoped[1]), max(b, scoped[2]))
+    await scorer.load_files(files_needed)
+    for policy_id, gone in out_of_scope.items():
+        await repo.drop_scores(uow.session, policy_id, gone)
+    appended = 0
+    by_policy: dict[uuid.UUID, list[tuple[uuid.UUID, Person]]] = defaultdict(list)
+    for policy, subject, person in plans:
+        person.files = scorer.files.get(subject, [])
+        by_policy[policy.id].append((subject, person))
+    for policy in policies:
+        if by_policy.get(policy.id):
+            appended += await _store(uow, eff, policy, scorer.rules[policy.id],
+                                     by_policy[policy.id], scorer)
     await uow.session.flush()
     if appended:
         uow.enqueue_after_commit(CASES_QUEUE, "alert.sync")
     return appended
 
 
+async def _store(uow: UnitOfWork, eff: Effective, policy: Policy, rule: PolicyRule,
+                 people: list[tuple[uuid.UUID, Person]], scorer: Scorer) -> int:
+    current = await repo.scores_of(uow.session, policy.id, [s for s, _ in people])
+    today = datetime.now(UTC).date()
+    volume = eff.settings.detections.alert_volume
+    new_today = await repo.alerts_today(uow.session, policy.id, today)
+    appended = new_alerts = 0
+    for subject, person in people:
+        ev = evaluate(rule, person)
+        if ev is None:
+            continue
+        score = current.get(subject)
+        contributions = list(ev.contributions)
+        if score is None:
+            score = RiskScore(policy_id=policy.id, subject_id=subject, score=ev.score,
+                              severity=ev.severity, contributions=contributions, version=1,
+                              settings_version=eff.version)
+            uow.session.add(score)
+        elif score.score != ev.score or score.contributions != contributions:
+            score.score, score.severity = ev.score, ev.severity
+            score.contributions, score.version = contributions, score.version + 1
+            score.settings_version = eff.version
+            score.computed_at = func.now()
+        # A changed score, or an unchanged one that now crosses a lowered threshold.
+        if not ev.raises_alert or score.alerted_version == score.version:
+            score.held = False
+            continue
+        first = score.alerted_version is None
+        if first and not alert_allowed(volume, ev.severity, new_today + new_alerts):
+            score.held = True  # raised on a later day (see promote_held)
+            continue
+        score.held = False
+        new_alerts += first
+        score.alerted_version = version = score.version
+        row = scorer.facts_rows.get(subject)
+        uow.session.add(AlertCandidate(
+            policy_id=policy.id, policy_name=policy.name, subject_id=subject,
+            alias=row["alias"] if row else "", score=ev.score, severity=ev.severity,
+            version=version, explanation=explanation(policy, ev, eff.version)))
+        appended += 1
+    if new_alerts:
+        await repo.count_alert(uow.session, policy.id, today, new_alerts)
+    return appended
+
+
+# --- Jobs beyond the feed -------------------------------------------------------------------
+
+RESCORE_CHUNK = 500
+
+
+async def rescore_subjects(rt: Runtime, subjects: list[uuid.UUID],
+                           policy_id: uuid.UUID | None = None) -> int:
+    """Re-score these people (under one policy, or every active one), chunk by chunk."""
+    appended = 0
+    for i in range(0, len(subjects), RESCORE_CHUNK):
+        async with rt.db.unit_of_work(rt.queue) as uow:
+            await advisory_xact_lock(uow.session, SCORING_LOCK)
+            eff = await settings.current(uow.session)
+            policies = await repo.active_policies(uow.session)
+            if policy_id is not None:
+                policies = [p for p in policies if p.id == policy_id]
+            appended += await rescore(uow, eff, set(subjects[i:i + RESCORE_CHUNK]), policies)
+    return appended
+
+
+async def _candidates(rt: Runtime) -> list[uuid.UUID]:
+    async with rt.db.unit_of_work() as uow:
+        policies = await repo.active_policies(uow.session)
+        always = any("indicator_activity" in TEMPLATES[p.template].triggering_events
+                     for p in policies)
+        return await repo.candidates(uow.session, always)
+
+
 async def rescore_policy(rt: Runtime, policy_id: uuid.UUID) -> int:
-    """After a policy is created or changed: score everyone with a triggering event."""
+    """After a policy is created or changed: score everyone who could be in its scope."""
+    return await rescore_subjects(rt, await _candidates(rt), policy_id)
+
+
+async def rescore_all(rt: Runtime) -> int:
+    """After a settings change that does not change what counts, and periodically (the
+    cumulative norms move with everyone's activity)."""
+    return await rescore_subjects(rt, await _candidates(rt))
+
+
+async def promote_held(rt: Runtime) -> int:
+    """Scores held back by yesterday's alert-volume cap get their chance today."""
+    async with rt.db.unit_of_work() as uow:
+        held = await repo.held_subjects(uow.session)
+    return await rescore_subjects(rt, held) if held else 0
+
+
+async def rebuild(rt: Runtime) -> int:
+    """Recompute every daily aggregate and trigger from the stored signals under the settings
+    in force, then re-score everyone. Holds the scoring lock, so the feed waits."""
+    started = time.monotonic()
+    events = 0
     async with rt.db.unit_of_work(rt.queue) as uow:
         await advisory_xact_lock(uow.session, SCORING_LOCK)
-        policy = await uow.session.get(Policy, policy_id)
-        if policy is None or not policy.active:
-            return 0
-        subjects = set(await repo.triggered_subjects(uow.session))
-        return await rescore(uow, subjects, [policy])
+        eff = await settings.current(uow.session)
+        await repo.clear_aggregates(uow.session)
+        async for rows in repo.stream_signals(uow.session):
+            counts: dict[repo.CountKey, list[int]] = {}
+            triggers: list[tuple] = []
+            fold(eff, ((r["subject_id"], r["event_id"], r["type"], r["occurred_at"],
+                        r["attrs"]) for r in rows), counts, triggers)
+            await repo.add_counts(uow.session, counts)
+            await repo.add_triggers(uow.session, sorted(triggers))
+            events += len(rows)
+    log.info("rebuilt aggregates from %d signals under settings version %d in %.1f s",
+             events, eff.version, time.monotonic() - started)
+    await rescore_all(rt)
+    return events
+

@@ -119,3 +119,44 @@ async def downloads_counted(api: Api, subject_id: str) -> int:
     rows = await db_fetch(api, "SELECT coalesce(sum(count), 0) AS n FROM scoring.daily_activity "
                           "WHERE subject_id = $1 AND indicator = 'download'", subject_id)
     return rows[0]["n"]
+
+
+async def audit_rows(api: Api, action: str, target: str) -> list[dict]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        resp = await client.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
+                                params={"action": action, "target": target})
+    resp.raise_for_status()
+    return resp.json()["items"]
+
+
+async def scores_of(api: Api, subject_id: str) -> list[dict]:
+    """A person's current scores under every policy (as an Analyst sees them)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        resp = await client.get(f"{api.scoring}/subjects/{subject_id}/scores",
+                                headers=api.auth(api.token("Analyst")))
+    resp.raise_for_status()
+    return resp.json()
+
+
+async def wait_for_score(api: Api, policy_id: str, subject_id: str, predicate, *,
+                         within: float = 20) -> dict:
+    deadline = time.monotonic() + within
+    last: dict | None = None
+    while time.monotonic() < deadline:
+        last = next((s for s in await scores_of(api, subject_id)
+                     if s["policy_id"] == policy_id), None)
+        if last is not None and predicate(last):
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"score of {subject_id} under {policy_id} never matched: {last}")
+
+
+def settings_of(api: Api) -> dict:
+    resp = httpx.get(f"{api.scoring}/settings", headers=api.auth(api.admin_token()))
+    resp.raise_for_status()
+    return resp.json()
+
+
+def put_settings(api: Api, document: dict) -> httpx.Response:
+    return httpx.put(f"{api.scoring}/settings", headers=api.auth(api.admin_token()),
+                     json=document, timeout=30)

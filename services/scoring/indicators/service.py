@@ -39,6 +39,11 @@ async def set_enabled(rt: Runtime, uow: UnitOfWork, actor: str, key: str, enable
     if keys != eff.enabled:
         new = eff.settings.model_copy(update={"enabled_indicators": sorted(keys)})
         await settings.put(rt, uow, actor, new, action="indicator.set", target=key)
+    else:  # nothing changes, but the Admin's action is still on record
+        await rt.audit.record(uow.session, actor=actor, action="indicator.set", target=key,
+                              detail={"before": {"enabled": enabled},
+                                      "after": {"enabled": enabled},
+                                      "settings_version": eff.version})
     return _read(eff.indicators[key], enabled)
 
 

@@ -62,3 +62,61 @@ def test_partitioning_keeps_events_stored_before_it(api: Api) -> None:
     command.downgrade(alembic_config(url), "0001")
     flat = asyncio.run(sql("SELECT id FROM ingest.activity_event ORDER BY id"))
     assert [r["id"] for r in flat] == ["a", "b", "c"]
+
+
+def test_the_scoring_model_keeps_what_was_scored(api: Api) -> None:
+    """0003: the enabled indicators become settings version 1, stored events become scoring's
+    signals, daily counts keep their numbers under the new key; downgrade sums them back."""
+    import asyncio
+
+    import asyncpg
+
+    from openirm.migrate import upgrade
+    from tests.conftest import _external_database
+
+    url = _external_database(api.stack.database_url, f"migration_probe_{uuid.uuid4().hex[:8]}")
+    plain = url.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def sql(query: str, *args: object) -> list:
+        conn = await asyncpg.connect(plain)
+        try:
+            return await conn.fetch(query, *args)
+        finally:
+            await conn.close()
+
+    subject = uuid.uuid4()
+    upgrade(url, "0002")
+    asyncio.run(sql("""
+        INSERT INTO scoring.indicator_setting (key, enabled)
+        VALUES ('usb_copy', true), ('print', false), ('download', true)"""))
+    asyncio.run(sql("""
+        INSERT INTO scoring.daily_activity (subject_id, indicator, day, count)
+        VALUES ($1, 'usb_copy', '2026-11-02', 7)""", subject))
+    asyncio.run(sql("""
+        CREATE TABLE ingest.activity_event_y2026m11 PARTITION OF ingest.activity_event
+        FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')"""))
+    asyncio.run(sql("""
+        INSERT INTO ingest.activity_event (id, subject_id, alias, type, category, occurred_at,
+                                           source, attributes)
+        VALUES ('a', $1, 'AnonymousUser-AAAAAA', 'device.file_copied_to_usb', 'exfiltration',
+                '2026-11-02 10:00+00', 'test', '{"file_name": "x", "recipients": ["p"]}')""",
+                    subject))
+    upgrade(url, "head")
+    version = asyncio.run(sql("SELECT version, settings FROM scoring.settings_version"))
+    assert [r["version"] for r in version] == [1]
+    import json
+
+    assert json.loads(version[0]["settings"]) == {"enabled_indicators": ["download", "usb_copy"]}
+    signals = asyncio.run(sql("SELECT event_id, type, attrs FROM scoring.signal"))
+    assert [(s["event_id"], s["type"], json.loads(s["attrs"])) for s in signals] == [
+        ("a", "device.file_copied_to_usb", {"file_name": "x"})]
+    counts = asyncio.run(sql("SELECT indicator, flags, count, bytes FROM scoring.daily_activity"))
+    assert [tuple(r) for r in counts] == [("usb_copy", 0, 7, 0)]
+    asyncio.run(sql("""
+        INSERT INTO scoring.daily_activity (subject_id, indicator, day, flags, count)
+        VALUES ($1, 'usb_copy', '2026-11-02', 16, 2)""", subject))
+    command.downgrade(alembic_config(url), "0002")
+    back = asyncio.run(sql("SELECT indicator, count FROM scoring.daily_activity"))
+    assert [tuple(r) for r in back] == [("usb_copy", 9)]
+    enabled = asyncio.run(sql("SELECT key FROM scoring.indicator_setting ORDER BY key"))
+    assert [r["key"] for r in enabled] == ["download", "usb_copy"]

@@ -180,3 +180,28 @@ async def test_endpoint_alerts_below_the_minimum_status_are_not_imported(
         scores = (await http.get(f"{api.scoring}/subjects/{quiet}/scores",
                                  headers=api.auth(api.token("Analyst")))).json()
     assert not [s for s in scores if s["policy_id"] == policy["id"]]
+
+
+async def test_custom_sequences_are_detected(api: Api, http: httpx.AsyncClient,
+                                             restore_settings: dict) -> None:
+    key = f"custom_seq_{uuid.uuid4().hex[:6]}"
+    doc = {**restore_settings, "custom_sequences": [
+        *restore_settings["custom_sequences"],
+        {"key": key, "name": "Rename then print", "within_days": 2,
+         "steps": [["device.file_renamed"], ["device.file_printed"]]}]}
+    put_settings(api, doc).raise_for_status()
+    listed = (await http.get(f"{api.scoring}/sequences",
+                             headers=api.auth(api.admin_token()))).json()
+    assert {"key": key, "name": "Rename then print", "within_days": 2, "built_in": False,
+            "steps": [["device.file_renamed"], ["device.file_printed"]]} in listed
+    policy = create_policy(api, indicators=[{"key": "print", "thresholds": [50, 60, 70]}],
+                           sequences=[key], alert_threshold=20)
+    actor = person_email()
+    ingest(api, [event(actor, "hr.resignation"),
+                 event(actor, "device.file_renamed", path="/d/q3.xlsx"),
+                 event(actor, "device.file_printed", path="/d/q3.xlsx")])
+    alert = await wait_for_alert(api, policy["id"], subject_of(api, actor)["subject_id"])
+    assert [(c["kind"], c.get("sequence"), c["points"]) for c in
+            alert["explanation"]["contributions"]] == [("sequence", key, 20)]
+    await http.delete(f"{api.scoring}/policies/{policy['id']}",
+                      headers=api.auth(api.admin_token()))

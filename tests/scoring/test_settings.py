@@ -81,7 +81,7 @@ async def test_an_indicator_a_policy_uses_cannot_be_disabled(api: Api,
     resp = await http.put(f"{api.scoring}/indicators/usb_copy",
                           headers=api.auth(api.admin_token()), json={"enabled": False})
     assert resp.status_code == 409 and resp.json()["code"] == "setting_in_use"
-    assert policy["name"] in resp.json()["detail"]
+    assert "usb_copy" in resp.json()["detail"] and "is used by policy" in resp.json()["detail"]
     await http.delete(f"{api.scoring}/policies/{policy['id']}",
                       headers=api.auth(api.admin_token()))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -78,21 +79,28 @@ def domain_matches(domain: str, patterns: Iterable[str]) -> bool:
 
 
 def _path_matches(path: str, patterns: Iterable[str]) -> bool:
-    """A pattern with a wildcard is matched whole (fnmatch); otherwise it is a prefix."""
+    """A pattern with a wildcard is matched whole (fnmatch); otherwise it names a folder (or
+    a file): the path itself or anything under it, so `/sites/hr` does not match
+    `/sites/hr-archive`."""
     for p in patterns:
         if any(c in p for c in "*?["):
             if fnmatch.fnmatchcase(path, p):
                 return True
-        elif path.startswith(p):
-            return True
+        else:
+            folder = p.rstrip("/\\")
+            if path == folder or path.startswith((folder + "/", folder + "\\")):
+                return True
     return False
 
 
 def domains_of(attrs: Mapping[str, Any]) -> list[str]:
-    raw = attrs.get("target_domain") or attrs.get("recipient_domain")
-    if not isinstance(raw, str):
-        return []
-    return [d for d in (_low(x) for x in raw.split(",")) if d]
+    """Where an event went: its target and recipient domains (comma-separated lists)."""
+    out: list[str] = []
+    for key in ("target_domain", "recipient_domain"):
+        raw = attrs.get(key)
+        if isinstance(raw, str):
+            out += [d for d in (_low(x) for x in raw.split(",")) if d and d not in out]
+    return out
 
 
 def extension_of(attrs: Mapping[str, Any]) -> str:
@@ -134,12 +142,12 @@ def flags_of(d: Detections, attrs: Mapping[str, Any]) -> int:
         flags |= PRIORITY_INFO_TYPE
     if d.priority_extensions and extension_of(attrs) in d.priority_extensions:
         flags |= PRIORITY_EXTENSION
-    domains = domains_of(attrs)
-    if domains:
-        # Precedence: a third-party domain is never also weighed as unallowed.
-        if any(domain_matches(x, d.third_party_domains) for x in domains):
+    # Per domain: a third-party domain is never also weighed as unallowed, but a third-party
+    # recipient does not hide an unallowed one beside it.
+    for x in domains_of(attrs):
+        if domain_matches(x, d.third_party_domains):
             flags |= THIRD_PARTY
-        elif any(domain_matches(x, d.unallowed_domains) for x in domains):
+        elif domain_matches(x, d.unallowed_domains):
             flags |= UNALLOWED
     return flags
 
@@ -215,13 +223,25 @@ def trigger_of(d: Detections, activity_type: str, occurred_at: datetime,
     return None
 
 
-def file_key(attrs: Mapping[str, Any]) -> str | None:
-    """An opaque id for the file an event touched (its hash, else its path or name), so
-    sequences can follow one file across sources without naming it."""
-    raw = attrs.get("sha256") or attrs.get("path") or attrs.get("file_name")
-    if not isinstance(raw, str) or not raw.strip():
+def _basename(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    return value.strip().replace("\\", "/").rstrip("/").rpartition("/")[2].strip().casefold()
+
+
+def file_key(attrs: Mapping[str, Any], salt: bytes = b"") -> str | None:
+    """An opaque id for the file an event touched, so sequences can follow one file across
+    sources without naming it. The file's name is what every source reports (SharePoint by
+    URL, a device by local path, mail by attachment name), so it is the key; a content hash
+    is used only when there is no name. Keyed by `salt` (the person), so the same name gives
+    different ids for different people."""
+    raw = _basename(attrs.get("file_name")) or _basename(attrs.get("path"))
+    if not raw:
+        sha = attrs.get("sha256")
+        raw = "sha256:" + sha.strip().casefold() if isinstance(sha, str) and sha.strip() else ""
+    if not raw:
         return None
-    return "f-" + hashlib.sha256(raw.strip().casefold().encode()).hexdigest()[:16]
+    return "f-" + hmac.new(salt or b"openirm", raw.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def detections(indicators: dict[str, Indicator], **settings: Any) -> Detections:

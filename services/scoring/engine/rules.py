@@ -87,6 +87,8 @@ class Standing:
     total: int
     percentile: float
     group_size: int
+    start: date = date.min  # the days the totals cover: a window that does not reach them
+    end: date = date.max  # gets no cumulative points
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ def _last_activity(counts: Iterable[DailyCount], keys: set[str]) -> date | None:
 def window(policy: PolicyRule, person: Person) -> tuple[Trigger, date, date] | None:
     """The latest triggering event of the policy's kinds, and the days it puts in scope.
     Always-on triggers (priority group, indicator activity) put the person in scope at their
-    latest activity on the policy's indicators; a manual add ends on its own date."""
+    latest activity on the policy's indicators (for a group, since joining), looking back
+    past_days; a manual add ends on its own date."""
     keys = {r.key for r in policy.indicators}
     candidates: list[tuple[Trigger, date, date]] = []
     last = _last_activity(person.counts, keys)
@@ -168,8 +171,10 @@ def window(policy: PolicyRule, person: Person) -> tuple[Trigger, date, date] | N
         if t.kind in ALWAYS_ON:
             if last is None or last < t.day:
                 continue
-            start = max(shift(t.day, -policy.past_days), shift(last, -policy.activation_days))
-            candidates.append((Trigger(t.kind, last, t.event_id), start, last))
+            # In scope at their latest activity since joining, looking back past_days like
+            # any trigger on that day.
+            candidates.append((Trigger(t.kind, last, t.event_id),
+                               shift(last, -policy.past_days), last))
         elif t.kind == "manual":
             candidates.append((t, shift(t.day, -policy.past_days), t.until or t.day))
         else:
@@ -197,9 +202,9 @@ def _baseline_thresholds(avg: float) -> tuple[int, int, int]:
 
 
 def indicator_contributions(policy: PolicyRule, counts: list[DailyCount], start: date,
-                            end: date) -> tuple[list[dict], bool]:
-    """One row per indicator and day that reaches a level; and whether any day was at least
-    three times the person's usual activity (the baseline booster)."""
+                            end: date) -> tuple[list[dict], dict | None]:
+    """One row per indicator and day that reaches a level; and the first of those days whose
+    count is at least three times the person's usual activity (the baseline booster)."""
     rules = {r.key: r for r in policy.indicators}
     all_days: dict[tuple[str, date], int] = defaultdict(int)
     per_day: dict[tuple[str, date], list[int]] = {}
@@ -212,13 +217,11 @@ def indicator_contributions(policy: PolicyRule, counts: list[DailyCount], start:
             row[2] += c.count if c.flags & policy.priority_content & PRIORITY_ANY else 0
             row[3] += c.count if c.flags & UNALLOWED else 0
     out: list[dict] = []
-    above = False
+    above: dict | None = None
     for (indicator, day), (count, size, priority, unallowed) in sorted(
             per_day.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         rule = rules[indicator]
         usual = baseline(all_days, indicator, day)
-        if count >= ABOVE_BASELINE_FACTOR * max(usual, 1.0):
-            above = True
         # Priority content and unallowed domains weigh more: each such event counts twice
         # (three times when both).
         weighted = count + priority + unallowed
@@ -237,6 +240,10 @@ def indicator_contributions(policy: PolicyRule, counts: list[DailyCount], start:
         if rule.thresholds is None:
             row["baseline"] = round(usual, 3)
         out.append(row)
+        # The booster's evidence: the first contributing day far above the usual.
+        if above is None and count >= ABOVE_BASELINE_FACTOR * max(usual, 1.0):
+            above = {"indicator": indicator, "day": day.isoformat(), "count": count,
+                     "baseline": round(usual, 3)}
     return out, above
 
 
@@ -278,18 +285,23 @@ def sequence_contributions(policy: PolicyRule, files: list[FileEvent], start: da
 
 
 def percentile(total: int, totals: list[int]) -> float:
-    """The share of the group (in percent) whose total is below this one's."""
+    """The share of the group (in percent) whose total is below this one's. The group holds
+    the person, so with n people the highest is 100·(n-1)/n: the 99th percentile needs at
+    least 100 people, the 95th at least 20."""
     if not totals:
         return 0.0
     below = sum(1 for t in totals if t < total)
-    return round(100.0 * below / len(totals), 2)
+    return 100.0 * below / len(totals)
 
 
-def cumulative_contributions(policy: PolicyRule, facts: Facts) -> list[dict]:
+def cumulative_contributions(policy: PolicyRule, facts: Facts, start: date, end: date
+                             ) -> list[dict]:
     out = []
     wanted = {CUMULATIVE_SCOPE[k] for k in policy.cumulative}
     for s in sorted(facts.standings, key=lambda s: s.scope):
         if s.scope not in wanted or s.total < CUMULATIVE_MIN_EVENTS:
+            continue
+        if s.end < start or s.start > end:  # the window ended before the totals' days
             continue
         if s.scope == "peers" and s.group_size < facts.min_group_size:
             continue
@@ -299,22 +311,28 @@ def cumulative_contributions(policy: PolicyRule, facts: Facts) -> list[dict]:
                 level = lv
         if level:
             out.append({"kind": "cumulative", "scope": s.scope, "total": s.total,
-                        "percentile": s.percentile, "group_size": s.group_size,
+                        "percentile": round(s.percentile, 2), "group_size": s.group_size,
                         "level": level, "points": LEVEL_POINTS[level]})
     return out
 
 
-def booster_contributions(policy: PolicyRule, facts: Facts, above_baseline: bool, base: int
-                          ) -> list[dict]:
+def booster_contributions(policy: PolicyRule, facts: Facts, above_baseline: dict | None,
+                          base: int) -> list[dict]:
     """Each booster adds its share of the base once, however many reasons it has. A policy
     that already scopes to priority groups is not boosted again for membership."""
-    applies = {"booster_above_baseline": above_baseline,
+    applies = {"booster_above_baseline": above_baseline is not None,
                "booster_priority_group": facts.priority_group and not policy.scope_is_priority,
                "booster_previous_violation": facts.previous_violation,
                "booster_high_impact": facts.high_impact}
-    return [{"kind": "booster", "booster": key, "percent": BOOSTER_PCT[key],
-             "points": base * BOOSTER_PCT[key] // 100}
-            for key in sorted(policy.boosters) if applies.get(key) and base > 0]
+    rows = []
+    for key in sorted(policy.boosters):
+        if applies.get(key) and base > 0:
+            row = {"kind": "booster", "booster": key, "percent": BOOSTER_PCT[key],
+                   "points": base * BOOSTER_PCT[key] // 100}
+            if key == "booster_above_baseline":
+                row["evidence"] = above_baseline
+            rows.append(row)
+    return rows
 
 
 def risk_factors(rows: list[dict], facts: Facts) -> tuple[str, ...]:
@@ -343,7 +361,7 @@ def evaluate(policy: PolicyRule, person: Person) -> Evaluation | None:
     trigger, start, end = scoped
     rows, above = indicator_contributions(policy, person.counts, start, end)
     rows += sequence_contributions(policy, person.files, start, end)
-    rows += cumulative_contributions(policy, person.facts)
+    rows += cumulative_contributions(policy, person.facts, start, end)
     base = sum(r["points"] for r in rows)
     rows += booster_contributions(policy, person.facts, above, base)
     total = sum(r["points"] for r in rows)

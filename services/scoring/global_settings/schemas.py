@@ -32,7 +32,7 @@ def _domain(value: str) -> str:
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 Domain = Annotated[str, StringConstraints(max_length=253), AfterValidator(_domain)]
 Extension = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1,
-                                             max_length=32, pattern=r"^\.?[a-z0-9_+-]+$")]
+                                             max_length=32, pattern=r"^\.?[A-Za-z0-9_+-]+$")]
 Thresholds = Annotated[list[int], Field(min_length=3, max_length=3)]
 
 

@@ -22,7 +22,14 @@ from services.kit.feed import load_cursor, save_cursor
 from services.kit.jobs import CASES_QUEUE
 from services.kit.runtime import Runtime
 from services.scoring.engine.catalogue import CUMULATIVE, TEMPLATES
-from services.scoring.engine.classify import classify, file_key, trigger_of
+from services.scoring.engine.classify import (
+    Detections,
+    classify,
+    excluded,
+    file_key,
+    imported,
+    trigger_of,
+)
 from services.scoring.engine.rules import (
     DailyCount,
     Evaluation,
@@ -157,12 +164,13 @@ class _Norms:
     def standings(self, subject: uuid.UUID, department: str | None, total: int
                   ) -> tuple[Standing, ...]:
         old_dept, old = self.by_subject.get(subject, (department, None))
+        end = shift(self.since, CUMULATIVE_DAYS - 1)
         pct, size = self._place(total, self.org, old)
-        out = [Standing("org", total, pct, size)]
+        out = [Standing("org", total, pct, size, self.since, end)]
         if department is not None:
             peers = self.dept.get(department, [])
             pct, size = self._place(total, peers, old if old_dept == department else None)
-            out.append(Standing("peers", total, pct, size))
+            out.append(Standing("peers", total, pct, size, self.since, end))
         return tuple(out)
 
 
@@ -206,14 +214,23 @@ def explanation(policy: Any, ev: Evaluation, settings_version: int) -> dict:
     }
 
 
-def _file_events(rows: list[tuple]) -> list[FileEvent]:
+def file_event(d: Detections, subject: uuid.UUID, event_id: str, kind: str,
+               occurred: datetime, attrs: dict) -> FileEvent | None:
+    """An event as a step of a sequence: on a named file, and not excluded (what does not
+    count does not complete a sequence either)."""
+    if not imported(d, kind, attrs) or excluded(d, attrs):
+        return None
+    key = file_key(attrs, subject.bytes)
+    return FileEvent(key, kind, occurred, event_id) if key else None
+
+
+def _file_events(d: Detections, subject: uuid.UUID, rows: list[tuple]) -> list[FileEvent]:
     out = []
     for occurred, event_id, kind, attrs in rows:
         if isinstance(attrs, str):
             attrs = from_json(attrs)
-        key = file_key(attrs)
-        if key:
-            out.append(FileEvent(key, kind, occurred, event_id))
+        if step := file_event(d, subject, event_id, kind, occurred, attrs):
+            out.append(step)
     return out
 
 
@@ -267,7 +284,7 @@ class Scorer:
             self.uow.session, sorted(needed), types,
             datetime.combine(start, datetime.min.time(), UTC),
             datetime.combine(shift(end, 1), datetime.min.time(), UTC))
-        self.files = {s: _file_events(r) for s, r in rows.items()}
+        self.files = {s: _file_events(self.eff.detections, s, r) for s, r in rows.items()}
 
 
 async def rescore(uow: UnitOfWork, eff: Effective, subjects: set[uuid.UUID],

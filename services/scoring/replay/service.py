@@ -19,7 +19,6 @@ from services.kit.errors import Conflict, NotFound
 from services.kit.jobs import SCORING_QUEUE
 from services.kit.runtime import Runtime
 from services.scoring.engine.catalogue import CUMULATIVE
-from services.scoring.engine.classify import file_key
 from services.scoring.engine.rules import (
     BASELINE_DAYS,
     DailyCount,
@@ -36,7 +35,7 @@ from services.scoring.global_settings import service as settings
 from services.scoring.global_settings.schemas import GlobalSettings
 from services.scoring.models import PolicyMember, PriorityGroup, Replay, Subject
 from services.scoring.pipeline import repository as repo
-from services.scoring.pipeline.service import explanation, fold, in_scope
+from services.scoring.pipeline.service import explanation, file_event, fold, in_scope
 from services.scoring.policies.service import get_policy, resolve, to_rule
 from services.scoring.replay.schemas import (
     ReplayCreate,
@@ -217,8 +216,10 @@ async def execute(rt: Runtime, replay_id: uuid.UUID, progress: Any) -> ReplayRes
                 b = people[r["subject_id"]]
                 fold(eff, ((r["subject_id"], r["event_id"], r["type"], r["occurred_at"],
                             r["attrs"]),), b.counts, b.triggers)
-                if r["type"] in sequence_types and (key := file_key(r["attrs"])):
-                    b.files.append(FileEvent(key, r["type"], r["occurred_at"], r["event_id"]))
+                if r["type"] in sequence_types and (step := file_event(
+                        eff.detections, r["subject_id"], r["event_id"], r["type"],
+                        r["occurred_at"], r["attrs"])):
+                    b.files.append(step)
             read += len(rows)
             await progress(events_read=read, progress=READ_SHARE * read / max(total, 1))
         subjects = {s.subject_id: s for s in (await uow.session.execute(
@@ -254,9 +255,10 @@ def _norms(eff: settings.Effective, people: dict[uuid.UUID, _Builder],
     out = {}
     for s, n in totals.items():
         d = subjects[s].department if s in subjects else None
-        standing = [Standing("org", n, percentile(n, org), len(org))]
+        standing = [Standing("org", n, percentile(n, org), len(org), since, end)]
         if d is not None:
-            standing.append(Standing("peers", n, percentile(n, dept[d]), len(dept[d])))
+            standing.append(Standing("peers", n, percentile(n, dept[d]), len(dept[d]), since,
+                                     end))
         out[s] = tuple(standing)
     return out
 

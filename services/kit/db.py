@@ -62,6 +62,12 @@ async def advisory_xact_lock(session: AsyncSession, key: int) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
+async def try_advisory_xact_lock(session: AsyncSession, key: int) -> bool:
+    """Take the transaction-scoped advisory lock if it is free; never wait for it."""
+    got = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key})
+    return bool(got.scalar())
+
+
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session, inside the session's transaction (COPY and
     array parameters without the ORM). SQLAlchemy's asyncpg adapter sends BEGIN only with its

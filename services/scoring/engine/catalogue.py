@@ -248,6 +248,8 @@ class Template:
     sequences: bool = False
     cumulative: bool = False
     scope: str = "all"
+    # Always-on templates see every small day over a long window: a higher default threshold.
+    default_alert_threshold: int = 30
     default_boosters: tuple[str, ...] = field(default=(
         "booster_above_baseline", "booster_previous_violation", "booster_high_impact"))
 
@@ -282,15 +284,16 @@ TEMPLATES: dict[str, Template] = {t.key: t for t in (
              "neighbours, colleagues or VIPs, and unusual volumes.",
              ("indicator_activity", "hr.resignation", "hr.termination", "manual"),
              ("health_record_volume", "health_own_record", "health_family_record",
-              "health_colleague_record"), ("health_records",)),
+              "health_colleague_record"), ("health_records",), default_alert_threshold=50),
     Template("risky_ai_usage", "Risky AI usage",
              "Sensitive information in prompts or responses of AI assistants, and attempts to "
              "bypass their safeguards.", ("indicator_activity", "manual"),
-             ("ai_sensitive_prompt", "ai_sensitive_response", "ai_risky_prompt")),
+             ("ai_sensitive_prompt", "ai_sensitive_response", "ai_risky_prompt"),
+             default_alert_threshold=50),
     Template("risky_browser_usage", "Risky browser usage",
              "Browsing to sites that put the organisation at risk: malware, hacking, leaked "
              "data and other risky categories.", ("indicator_activity", "manual"),
-             ("risky_browsing",)),
+             ("risky_browsing",), default_alert_threshold=50),
     Template("security_policy_violations", "Security policy violations",
              "Turning off antivirus, installing unwanted software, evading security controls, "
              "after an endpoint-security alert.", ("endpoint_security.alert", "manual"),

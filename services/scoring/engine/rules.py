@@ -190,9 +190,11 @@ def window(policy: PolicyRule, person: Person) -> tuple[Trigger, date, date] | N
 
 # --- Contributions --------------------------------------------------------------------------
 
-def baseline(counts: dict[tuple[str, date], int], indicator: str, day: date) -> float:
-    """The person's average daily count of an indicator over the 30 days before `day`."""
-    total = sum(counts.get((indicator, shift(day, -i)), 0) for i in range(1, BASELINE_DAYS + 1))
+def baseline(counts: dict[tuple[str, int], int], indicator: str, day: date) -> float:
+    """The person's average daily count of an indicator over the 30 days before `day`
+    (`counts` by indicator and day ordinal)."""
+    o = day.toordinal()
+    total = sum(counts.get((indicator, o - i), 0) for i in range(1, BASELINE_DAYS + 1))
     return total / BASELINE_DAYS
 
 
@@ -206,10 +208,10 @@ def indicator_contributions(policy: PolicyRule, counts: list[DailyCount], start:
     """One row per indicator and day that reaches a level; and the first of those days whose
     count is at least three times the person's usual activity (the baseline booster)."""
     rules = {r.key: r for r in policy.indicators}
-    all_days: dict[tuple[str, date], int] = defaultdict(int)
+    all_days: dict[tuple[str, int], int] = defaultdict(int)
     per_day: dict[tuple[str, date], list[int]] = {}
     for c in counts:
-        all_days[(c.indicator, c.day)] += c.count
+        all_days[(c.indicator, c.day.toordinal())] += c.count
         if c.indicator in rules and start <= c.day <= end:
             row = per_day.setdefault((c.indicator, c.day), [0, 0, 0, 0])
             row[0] += c.count
@@ -221,16 +223,19 @@ def indicator_contributions(policy: PolicyRule, counts: list[DailyCount], start:
     for (indicator, day), (count, size, priority, unallowed) in sorted(
             per_day.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         rule = rules[indicator]
-        usual = baseline(all_days, indicator, day)
+        # The usual activity only when something needs it (it sums 30 days).
+        usual = baseline(all_days, indicator, day) if rule.thresholds is None else None
         # Priority content and unallowed domains weigh more: each such event counts twice
         # (three times when both).
         weighted = count + priority + unallowed
-        thresholds = rule.thresholds or _baseline_thresholds(usual)
+        thresholds = rule.thresholds or _baseline_thresholds(usual or 0.0)
         by_count = level_for(weighted, thresholds)
         by_bytes = level_for(size, rule.byte_thresholds) if rule.byte_thresholds else None
         level = _max_level(by_count, by_bytes)
         if level is None:
             continue
+        if usual is None:
+            usual = baseline(all_days, indicator, day)
         row = {"kind": "indicator", "indicator": indicator, "day": day.isoformat(),
                "count": count, "weighted_count": weighted, "bytes": size,
                "priority_count": priority, "unallowed_count": unallowed,

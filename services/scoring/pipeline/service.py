@@ -6,9 +6,11 @@ anywhere means the batch is simply read again."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +19,7 @@ from typing import Any
 from pydantic_core import from_json, to_json
 from sqlalchemy import func
 
-from services.kit.db import UnitOfWork, advisory_xact_lock
+from services.kit.db import UnitOfWork, advisory_xact_lock, try_advisory_xact_lock
 from services.kit.feed import load_cursor, save_cursor
 from services.kit.jobs import CASES_QUEUE
 from services.kit.runtime import Runtime
@@ -41,7 +43,6 @@ from services.scoring.engine.rules import (
     Trigger,
     alert_allowed,
     evaluate,
-    percentile,
     shift,
     window,
 )
@@ -61,25 +62,40 @@ CUMULATIVE_DAYS = 30
 DROPPED_ATTRIBUTES = frozenset({"recipients", "forward_to"})
 
 
+FEED_PASS_S = 60.0  # one job reads for at most this long; the catch-up goes on after it
+LOCK_RETRY_S = (0.05, 0.1, 0.2, 0.4, 0.8)
+
+
 async def process_feed(rt: Runtime) -> int:
-    """Score everything ingest has committed since the cursor; returns events processed."""
-    total = 0
+    """Score everything ingest has committed since the cursor; returns events processed.
+
+    One pass at a time reads the feed. A wake-up that finds a pass running retries briefly
+    and then leaves the work to it (the running pass reads until the feed is empty, and the
+    catch-up runs every 5 s), instead of holding a connection while it queues for the lock."""
+    total, started, retries = 0, time.monotonic(), list(LOCK_RETRY_S)
     while True:
+        items: list[dict] = []
         async with rt.db.unit_of_work(rt.queue) as uow:
-            await advisory_xact_lock(uow.session, SCORING_LOCK)
-            eff = await settings.current(uow.session)
-            cursor = await load_cursor(uow.session, FeedCursor, EVENTS_CURSOR)
-            page = await rt.ingest.request("GET", "/events/feed",
-                                           params={"cursor": cursor, "limit": BATCH}
-                                           if cursor else {"limit": BATCH})
-            items = page["items"]
-            if not items:
+            locked = await try_advisory_xact_lock(uow.session, SCORING_LOCK)
+            if locked:
+                eff = await settings.current(uow.session)
+                cursor = await load_cursor(uow.session, FeedCursor, EVENTS_CURSOR)
+                page = await rt.ingest.request("GET", "/events/feed",
+                                               params={"cursor": cursor, "limit": BATCH}
+                                               if cursor else {"limit": BATCH})
+                items = page["items"]
+                if items:
+                    touched = await _aggregate(uow, eff, items)
+                    await save_cursor(uow.session, FeedCursor, EVENTS_CURSOR,
+                                      page["next_cursor"])
+                    await rescore(uow, eff, touched, await repo.active_policies(uow.session))
+        if not locked:
+            if not retries:
                 return total
-            touched = await _aggregate(uow, eff, items)
-            await save_cursor(uow.session, FeedCursor, EVENTS_CURSOR, page["next_cursor"])
-            await rescore(uow, eff, touched, await repo.active_policies(uow.session))
+            await asyncio.sleep(retries.pop(0))
+            continue
         total += len(items)
-        if len(items) < BATCH:
+        if len(items) < BATCH or time.monotonic() - started > FEED_PASS_S:
             return total
 
 
@@ -137,7 +153,7 @@ def in_scope(policy: Policy, subject: uuid.UUID, department: str | None,
     return True
 
 
-class _Norms:
+class Norms:
     """Everyone's 30-day exfiltration, to place one person against the organisation and their
     department. Computed only when a policy asks for it; the person's own total is always
     fresh (from their counts), the others' may be up to a minute old."""
@@ -146,20 +162,25 @@ class _Norms:
                  since: date) -> None:
         self.exfil, self.since = exfil, since
         self.by_subject = {s: (dept, n) for s, dept, n in totals}
-        self.org = [n for _, _, n in totals]
-        self.dept: dict[str | None, list[int]] = defaultdict(list)
+        self.org = sorted(n for _, _, n in totals)
+        depts: dict[str | None, list[int]] = defaultdict(list)
         for _, dept, n in totals:
-            self.dept[dept].append(n)
+            depts[dept].append(n)
+        self.dept = {d: sorted(v) for d, v in depts.items()}
 
     def total(self, counts: list[DailyCount]) -> int:
         return sum(c.count for c in counts if c.indicator in self.exfil and c.day >= self.since)
 
     @staticmethod
     def _place(total: int, group: list[int], old: int | None) -> tuple[float, int]:
-        others = list(group)
+        """The percentile of `total` in the sorted `group` where the person's `old` total is
+        replaced by `total`: a binary search, not a scan."""
+        below = bisect_left(group, total)
+        size = len(group) + 1
         if old is not None:
-            others.remove(old)
-        return percentile(total, [*others, total]), len(others) + 1
+            size -= 1
+            below -= old < total
+        return 100.0 * below / size, size
 
     def standings(self, subject: uuid.UUID, department: str | None, total: int
                   ) -> tuple[Standing, ...]:
@@ -177,10 +198,10 @@ class _Norms:
 # The norms move slowly (30 days of everyone's activity): one computation serves a minute of
 # scoring passes in this process instead of a scan of 30 days of aggregates per batch.
 NORMS_TTL_S = 60.0
-_norms_cache: dict[tuple[int, date], tuple[float, _Norms]] = {}
+_norms_cache: dict[tuple[int, date], tuple[float, Norms]] = {}
 
 
-async def _norms(uow: UnitOfWork, eff: Effective) -> _Norms:
+async def _norms(uow: UnitOfWork, eff: Effective) -> Norms:
     today = datetime.now(UTC).date()
     key = (eff.version, today)
     cached = _norms_cache.get(key)
@@ -189,7 +210,7 @@ async def _norms(uow: UnitOfWork, eff: Effective) -> _Norms:
     exfil = [k for k, i in eff.indicators.items() if i.category == "exfiltration"
              and i.kind != CUMULATIVE]
     since = today - timedelta(days=CUMULATIVE_DAYS - 1)
-    norms = _Norms(await repo.exfiltration_totals(uow.session, exfil, since), set(exfil),
+    norms = Norms(await repo.exfiltration_totals(uow.session, exfil, since), set(exfil),
                    since)
     _norms_cache.clear()
     _norms_cache[key] = (time.monotonic(), norms)
@@ -254,23 +275,30 @@ class Scorer:
         wants_norms = any(r.cumulative for r in self.rules.values())
         self.norms = await _norms(self.uow, self.eff) if wants_norms else None
         self.files: dict[uuid.UUID, list[FileEvent]] = {}
+        self._facts: dict[uuid.UUID, Facts] = {}
+
+    def facts(self, subject: uuid.UUID) -> Facts:
+        """Once per person, whatever the number of policies."""
+        if subject not in self._facts:
+            row = self.facts_rows.get(subject)
+            standings: tuple[Standing, ...] = ()
+            if self.norms:
+                standings = self.norms.standings(subject, row["department"] if row else None,
+                                                 self.norms.total(self.counts.get(subject, [])))
+            self._facts[subject] = Facts(
+                priority_group=str(subject) in self.in_any_group,
+                previous_violation=bool(row and row["violations"]),
+                high_impact=bool(row and row["high_impact"]), standings=standings,
+                min_group_size=self.eff.settings.analytics_min_group_size)
+        return self._facts[subject]
 
     def person(self, policy: Policy, subject: uuid.UUID) -> Person:
         triggers = list(self.triggers.get(subject, []))
         triggers += self.members.get((policy.id, subject), [])
         if str(subject) in self.in_any_group:
             triggers.append(Trigger("priority_group", date.min, "priority_group"))
-        row = self.facts_rows.get(subject)
-        facts = Facts(priority_group=str(subject) in self.in_any_group,
-                      previous_violation=bool(row and row["violations"]),
-                      high_impact=bool(row and row["high_impact"]),
-                      standings=self.norms.standings(
-                          subject, row["department"] if row else None,
-                          self.norms.total(self.counts.get(subject, [])))
-                      if self.norms else (),
-                      min_group_size=self.eff.settings.analytics_min_group_size)
         return Person(triggers, self.counts.get(subject, []), self.files.get(subject, []),
-                      facts)
+                      self.facts(subject))
 
     async def load_files(self, needed: dict[uuid.UUID, tuple[date, date]]) -> None:
         """Events on files, for the people and days sequence detection looks at."""

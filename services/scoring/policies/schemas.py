@@ -137,6 +137,7 @@ class TemplateRead(BaseModel):
     sequences: bool
     cumulative: bool
     scope: str
+    default_alert_threshold: int
 
 
 class HealthReason(BaseModel):

@@ -59,7 +59,8 @@ def list_templates() -> list[TemplateRead]:
                          triggering_events=list(t.triggering_events),
                          default_indicators=list(t.default_indicators),
                          prerequisites=list(t.prerequisites), sequences=t.sequences,
-                         cumulative=t.cumulative, scope=t.scope)
+                         cumulative=t.cumulative, scope=t.scope,
+                         default_alert_threshold=t.default_alert_threshold)
             for t in TEMPLATES.values()]
 
 
@@ -168,7 +169,8 @@ async def resolve(uow: UnitOfWork, eff: Effective, template: str, data: Any,
         # Opt-in, as in the reference product's wizard: it compares people with each other.
         out["cumulative"] = b.get("cumulative", [])
     timeframes = eff.settings.timeframes
-    for key, default in (("alert_threshold", 30), ("activation_days", timeframes.activation_days),
+    for key, default in (("alert_threshold", t.default_alert_threshold),
+                         ("activation_days", timeframes.activation_days),
                          ("past_days", timeframes.past_days), ("active", True)):
         value = getattr(data, key)
         out[key] = value if value is not None else b.get(key, default)

@@ -25,17 +25,22 @@ from services.scoring.engine.rules import (
     Facts,
     FileEvent,
     Person,
-    Standing,
     Trigger,
     evaluate,
-    percentile,
     shift,
 )
 from services.scoring.global_settings import service as settings
 from services.scoring.global_settings.schemas import GlobalSettings
 from services.scoring.models import PolicyMember, PriorityGroup, Replay, Subject
 from services.scoring.pipeline import repository as repo
-from services.scoring.pipeline.service import explanation, file_event, fold, in_scope
+from services.scoring.pipeline.service import (
+    CUMULATIVE_DAYS,
+    Norms,
+    explanation,
+    file_event,
+    fold,
+    in_scope,
+)
 from services.scoring.policies.service import get_policy, resolve, to_rule
 from services.scoring.replay.schemas import (
     ReplayCreate,
@@ -239,28 +244,20 @@ async def execute(rt: Runtime, replay_id: uuid.UUID, progress: Any) -> ReplayRes
 
 def _norms(eff: settings.Effective, people: dict[uuid.UUID, _Builder],
            subjects: dict[uuid.UUID, Subject], end: date) -> dict[uuid.UUID, tuple]:
+    """Everyone's exfiltration over the replay's last 30 days, and each person's standing in
+    it (the same ranking as live scoring, as of `end`)."""
     exfil = {k for k, i in eff.indicators.items() if i.category == "exfiltration"
              and i.kind != CUMULATIVE}
-    since = end - timedelta(days=29)
-    totals = {}
+    since = end - timedelta(days=CUMULATIVE_DAYS - 1)
+    totals = []
     for s, b in people.items():
-        n = sum(v[0] for (_, ind, day, _), v in b.counts.items()
-                if ind in exfil and since <= day <= end)
-        if any(since <= day <= end for (_, _, day, _) in b.counts):
-            totals[s] = n
-    org = list(totals.values())
-    dept: dict[str | None, list[int]] = defaultdict(list)
-    for s, n in totals.items():
-        dept[subjects[s].department if s in subjects else None].append(n)
-    out = {}
-    for s, n in totals.items():
-        d = subjects[s].department if s in subjects else None
-        standing = [Standing("org", n, percentile(n, org), len(org), since, end)]
-        if d is not None:
-            standing.append(Standing("peers", n, percentile(n, dept[d]), len(dept[d]), since,
-                                     end))
-        out[s] = tuple(standing)
-    return out
+        days = [(ind, day, v[0]) for (_, ind, day, _), v in b.counts.items()
+                if since <= day <= end]
+        if days:
+            dept = subjects[s].department if s in subjects else None
+            totals.append((s, dept, sum(n for ind, _, n in days if ind in exfil)))
+    norms = Norms(totals, exfil, since)
+    return {s: norms.standings(s, dept, n) for s, dept, n in totals}
 
 
 async def _evaluate(eff: settings.Effective, policy: Any, rule: Any,

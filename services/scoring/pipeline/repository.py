@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.db import driver
 from services.scoring.engine.rules import DailyCount, Trigger
-from services.scoring.models import Policy, PolicyMember, PriorityGroup, RiskScore
+from services.scoring.models import Policy, PolicyMember, PriorityGroup
 
 _ADD_COUNTS = """
     INSERT INTO scoring.daily_activity (subject_id, indicator, day, flags, count, bytes)
@@ -187,10 +187,56 @@ async def exfiltration_totals(session: AsyncSession, indicators: list[str], sinc
 
 
 async def scores_of(session: AsyncSession, policy_id: uuid.UUID, subjects: Iterable[uuid.UUID]
-                    ) -> dict[uuid.UUID, RiskScore]:
-    rows = await session.execute(select(RiskScore).where(
-        RiskScore.policy_id == policy_id, RiskScore.subject_id.in_(list(subjects))))
-    return {r.subject_id: r for r in rows.scalars()}
+                    ) -> dict[uuid.UUID, Any]:
+    conn = await driver(session)
+    rows = await conn.fetch(
+        "SELECT subject_id, score, contributions, version, alerted_version, held, "
+        "settings_version "
+        "FROM scoring.risk_score WHERE policy_id = $1 AND subject_id = ANY($2::uuid[])",
+        policy_id, list(subjects))
+    return {r["subject_id"]: r for r in rows}
+
+
+_UPSERT_SCORES = """
+    INSERT INTO scoring.risk_score (policy_id, subject_id, score, severity, contributions,
+                                    version, alerted_version, settings_version, held,
+                                    computed_at)
+    SELECT $1, s, sc, sev, c, v, av, sv, h, now()
+    FROM unnest($2::uuid[], $3::int[], $4::text[], $5::jsonb[], $6::int[], $7::int[],
+                $8::int[], $9::bool[]) AS t(s, sc, sev, c, v, av, sv, h)
+    ON CONFLICT (policy_id, subject_id) DO UPDATE SET
+        score = excluded.score, severity = excluded.severity,
+        contributions = excluded.contributions, version = excluded.version,
+        alerted_version = excluded.alerted_version,
+        settings_version = excluded.settings_version, held = excluded.held,
+        computed_at = CASE WHEN excluded.version <> scoring.risk_score.version
+                           THEN excluded.computed_at ELSE scoring.risk_score.computed_at END
+"""
+
+_ADD_CANDIDATES = """
+    INSERT INTO scoring.alert_candidate (policy_id, policy_name, subject_id, alias, score,
+                                         severity, version, explanation)
+    SELECT $1, $2, * FROM unnest($3::uuid[], $4::text[], $5::int[], $6::text[], $7::int[],
+                                 $8::jsonb[])
+"""
+
+
+async def write_scores(session: AsyncSession, policy_id: uuid.UUID, rows: list[tuple]) -> None:
+    """Rows of (subject, score, severity, contributions JSON, version, alerted version,
+    settings version, held), sorted by subject; `computed_at` moves with the version."""
+    if rows:
+        conn = await driver(session)
+        await conn.execute(_UPSERT_SCORES, policy_id,
+                           *(list(col) for col in zip(*rows, strict=True)))
+
+
+async def add_candidates(session: AsyncSession, policy_id: uuid.UUID, policy_name: str,
+                         rows: list[tuple]) -> None:
+    """Rows of (subject, alias, score, severity, version, explanation JSON)."""
+    if rows:
+        conn = await driver(session)
+        await conn.execute(_ADD_CANDIDATES, policy_id, policy_name,
+                           *(list(col) for col in zip(*rows, strict=True)))
 
 
 async def drop_scores(session: AsyncSession, policy_id: uuid.UUID, subjects: list[uuid.UUID]

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic_core import from_json, to_json
-from sqlalchemy import func
 
 from services.kit.db import UnitOfWork, advisory_xact_lock, try_advisory_xact_lock
 from services.kit.feed import load_cursor, save_cursor
@@ -48,7 +47,7 @@ from services.scoring.engine.rules import (
 )
 from services.scoring.global_settings import service as settings
 from services.scoring.global_settings.service import Effective
-from services.scoring.models import AlertCandidate, FeedCursor, Policy, PriorityGroup, RiskScore
+from services.scoring.models import FeedCursor, Policy, PriorityGroup
 from services.scoring.pipeline import repository as repo
 from services.scoring.policies.service import to_rule
 
@@ -56,7 +55,7 @@ log = logging.getLogger("openirm.scoring")
 
 SCORING_LOCK = 0x0FE1_0001
 EVENTS_CURSOR = "ingest.events"
-BATCH = 2000
+BATCH = 5000
 CUMULATIVE_DAYS = 30
 # Attributes scoring does not keep in its signals: lists of people, not used by any rule.
 DROPPED_ATTRIBUTES = frozenset({"recipients", "forward_to"})
@@ -114,7 +113,10 @@ def fold(eff: Effective, events: Iterable[tuple[uuid.UUID, str, str, datetime, d
             triggers.append((event_id, subject, trig[0], trig[1]))
 
 
-async def _aggregate(uow: UnitOfWork, eff: Effective, items: list[dict]) -> set[uuid.UUID]:
+async def _aggregate(uow: UnitOfWork, eff: Effective, items: list[dict]
+                     ) -> dict[uuid.UUID, set[str]]:
+    """Store a page of the feed; returns, per person, what it touched (indicators counted,
+    triggers, activity types), so that only the policies it can change are re-evaluated."""
     aliases: dict[uuid.UUID, str] = {}
     signals: list[tuple] = []
     parsed: list[tuple[uuid.UUID, str, str, datetime, dict]] = []
@@ -135,7 +137,27 @@ async def _aggregate(uow: UnitOfWork, eff: Effective, items: list[dict]) -> set[
     await repo.add_counts(uow.session, counts)
     await repo.add_triggers(uow.session, sorted(triggers))
     await repo.sources_seen(uow.session, types)
-    return set(aliases)
+    touched: dict[uuid.UUID, set[str]] = {s: set() for s in aliases}
+    for subject, indicator, _, _ in counts:
+        touched[subject].add(indicator)
+    for _, subject, kind, _ in triggers:
+        touched[subject].add("trigger:" + kind)
+    for subject, _, kind, _, _ in parsed:
+        touched[subject].add("type:" + kind)
+    return touched
+
+
+def relevant(rule: PolicyRule, eff: Effective) -> frozenset[str]:
+    """What, when touched, can change a person's evaluation under a rule (see `_aggregate`):
+    its indicators, triggering events and sequence steps, and with cumulative detection
+    every exfiltration indicator. Facts (groups, attributes, violations) change through
+    their own re-score jobs."""
+    keys = {r.key for r in rule.indicators}
+    keys |= {"trigger:" + k for k in rule.triggering_events}
+    keys |= {"type:" + t for seq in rule.sequences for step in seq.steps for t in step}
+    if rule.cumulative:
+        keys |= {k for k, i in eff.indicators.items() if i.category == "exfiltration"}
+    return frozenset(keys)
 
 
 # --- Re-scoring -----------------------------------------------------------------------------
@@ -315,12 +337,22 @@ class Scorer:
         self.files = {s: _file_events(self.eff.detections, s, r) for s, r in rows.items()}
 
 
-async def rescore(uow: UnitOfWork, eff: Effective, subjects: set[uuid.UUID],
+async def rescore(uow: UnitOfWork, eff: Effective,
+                  subjects: set[uuid.UUID] | dict[uuid.UUID, set[str]],
                   policies: list[Policy]) -> int:
-    """Re-evaluate these people under these policies; returns alert candidates appended."""
+    """Re-evaluate these people under these policies; returns alert candidates appended.
+    Given what each person's new events touched, a policy none of it bears on is skipped
+    for them: its evaluation could not change."""
     if not subjects or not policies:
         return 0
+    touched = subjects if isinstance(subjects, dict) else None
     scorer = Scorer(uow, eff, policies)
+    keys = {p.id: relevant(scorer.rules[p.id], eff) for p in policies}
+    if touched is not None:
+        subjects = {s for s, t in touched.items()
+                    if any(not k.isdisjoint(t) for k in keys.values())}
+        if not subjects:
+            return 0
     await scorer.load(sorted(subjects))
     # Who is in scope of which policy, and the days sequence detection needs to see.
     plans: list[tuple[Policy, uuid.UUID, Person]] = []
@@ -329,6 +361,8 @@ async def rescore(uow: UnitOfWork, eff: Effective, subjects: set[uuid.UUID],
     for policy in policies:
         rule = scorer.rules[policy.id]
         for subject in scorer.subjects:
+            if touched is not None and keys[policy.id].isdisjoint(touched[subject]):
+                continue
             row = scorer.facts_rows.get(subject)
             if not in_scope(policy, subject, row["department"] if row else None,
                              scorer.groups):
@@ -362,47 +396,48 @@ async def rescore(uow: UnitOfWork, eff: Effective, subjects: set[uuid.UUID],
 
 async def _store(uow: UnitOfWork, eff: Effective, policy: Policy, rule: PolicyRule,
                  people: list[tuple[uuid.UUID, Person]], scorer: Scorer) -> int:
+    """Evaluate, and write what changed: scores (a new version when the score or its
+    explanation changed) and alert candidates, each in one statement."""
     current = await repo.scores_of(uow.session, policy.id, [s for s, _ in people])
     today = datetime.now(UTC).date()
     volume = eff.settings.detections.alert_volume
     new_today = await repo.alerts_today(uow.session, policy.id, today)
-    appended = new_alerts = 0
-    for subject, person in people:
+    new_alerts = 0
+    scores: list[tuple] = []
+    candidates: list[tuple] = []
+    for subject, person in sorted(people, key=lambda p: p[0]):
         ev = evaluate(rule, person)
         if ev is None:
             continue
-        score = current.get(subject)
         contributions = list(ev.contributions)
-        if score is None:
-            score = RiskScore(policy_id=policy.id, subject_id=subject, score=ev.score,
-                              severity=ev.severity, contributions=contributions, version=1,
-                              settings_version=eff.version)
-            uow.session.add(score)
-        elif score.score != ev.score or score.contributions != contributions:
-            score.score, score.severity = ev.score, ev.severity
-            score.contributions, score.version = contributions, score.version + 1
-            score.settings_version = eff.version
-            score.computed_at = func.now()
+        old = current.get(subject)
+        if old is None:
+            version, alerted, held, changed = 1, None, False, True
+        else:
+            changed = old["score"] != ev.score or old["contributions"] != contributions
+            version = old["version"] + changed
+            alerted, held = old["alerted_version"], old["held"]
         # A changed score, or an unchanged one that now crosses a lowered threshold.
-        if not ev.raises_alert or score.alerted_version == score.version:
-            score.held = False
-            continue
-        first = score.alerted_version is None
-        if first and not alert_allowed(volume, ev.severity, new_today + new_alerts):
-            score.held = True  # raised on a later day (see promote_held)
-            continue
-        score.held = False
-        new_alerts += first
-        score.alerted_version = version = score.version
-        row = scorer.facts_rows.get(subject)
-        uow.session.add(AlertCandidate(
-            policy_id=policy.id, policy_name=policy.name, subject_id=subject,
-            alias=row["alias"] if row else "", score=ev.score, severity=ev.severity,
-            version=version, explanation=explanation(policy, ev, eff.version)))
-        appended += 1
+        if not ev.raises_alert or alerted == version:
+            held = False
+        elif alerted is None and not alert_allowed(volume, ev.severity,
+                                                   new_today + new_alerts):
+            held = True  # raised on a later day (see promote_held)
+        else:
+            new_alerts += alerted is None
+            held, alerted = False, version
+            row = scorer.facts_rows.get(subject)
+            candidates.append((subject, row["alias"] if row else "", ev.score, ev.severity,
+                               version, to_json(explanation(policy, ev, eff.version)).decode()))
+        if old is None or changed or (old["alerted_version"], old["held"]) != (alerted, held):
+            computed_with = eff.version if changed else old["settings_version"]
+            scores.append((subject, ev.score, ev.severity, to_json(contributions).decode(),
+                           version, alerted, computed_with, held))
+    await repo.write_scores(uow.session, policy.id, scores)
+    await repo.add_candidates(uow.session, policy.id, policy.name, candidates)
     if new_alerts:
         await repo.count_alert(uow.session, policy.id, today, new_alerts)
-    return appended
+    return len(candidates)
 
 
 # --- Jobs beyond the feed -------------------------------------------------------------------

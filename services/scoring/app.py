@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from services.kit.app import create_app
 from services.kit.runtime import Runtime
-from services.kit.settings import KitSettings
 from services.scoring.analytics.router import router as analytics_router
 from services.scoring.candidates.router import router as candidates_router
 from services.scoring.global_settings.router import router as settings_router
@@ -14,11 +13,12 @@ from services.scoring.indicators.router import router as indicators_router
 from services.scoring.policies.router import router as policies_router
 from services.scoring.priority_groups.router import router as priority_groups_router
 from services.scoring.replay.router import router as replay_router
+from services.scoring.settings import ScoringSettings
 from services.scoring.subjects.router import router as subjects_router
 
 
 def build_runtime() -> Runtime:
-    return Runtime("scoring", KitSettings())
+    return Runtime("scoring", ScoringSettings())
 
 
 def create() -> FastAPI:

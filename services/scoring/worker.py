@@ -16,6 +16,7 @@ from services.scoring.app import build_runtime
 from services.scoring.pipeline.service import (
     process_feed,
     promote_held,
+    prune,
     rebuild,
     rescore_all,
     rescore_policy,
@@ -50,6 +51,7 @@ async def replay(rt: Runtime, replay_id: str) -> str:
 
 async def hourly(ctx: dict) -> int:
     rt: Runtime = ctx["rt"]
+    await prune(rt)
     return await rescore_all(rt) + await promote_held(rt)
 
 

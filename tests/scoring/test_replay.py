@@ -111,3 +111,37 @@ async def test_replays_are_validated_and_can_be_cancelled(api: Api,
     assert again.status_code == 409
     listed = (await http.get(f"{api.scoring}/replays", headers=admin)).json()
     assert created["id"] in {r["id"] for r in listed}
+
+
+async def test_retention_forgets_old_signals_and_counts(api: Api) -> None:
+    """The hourly maintenance's retention step, against the stack's database."""
+    from types import SimpleNamespace
+
+    from services.kit.db import Database
+    from services.scoring.pipeline.service import prune
+    from services.scoring.settings import ScoringSettings
+    from tests.factories import db_fetch
+
+    subject = uuid.uuid4()
+    await db_fetch(api, """
+        INSERT INTO scoring.signal (subject_id, occurred_at, event_id, type, attrs) VALUES
+          ($1, now() - interval '400 days', $2, 'file.downloaded', '{}'),
+          ($1, now() - interval '10 days', $3, 'file.downloaded', '{}')""",
+                   subject, f"old-{subject}", f"new-{subject}")
+    await db_fetch(api, """
+        INSERT INTO scoring.daily_activity (subject_id, indicator, day, flags, count) VALUES
+          ($1, 'download', current_date - 400, 0, 1), ($1, 'download', current_date - 10, 0, 1)
+        """, subject)
+    db = Database(api.stack.database_url)
+    try:
+        rt = SimpleNamespace(settings=ScoringSettings(event_retention_days=365), db=db)
+        signals, counts = await prune(rt)  # type: ignore[arg-type]
+    finally:
+        await db.dispose()
+    assert signals >= 1 and counts >= 1
+    left = await db_fetch(api, "SELECT event_id FROM scoring.signal WHERE subject_id = $1",
+                          subject)
+    assert [r["event_id"] for r in left] == [f"new-{subject}"]
+    days = await db_fetch(api, "SELECT count(*) AS n FROM scoring.daily_activity "
+                          "WHERE subject_id = $1", subject)
+    assert days[0]["n"] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -284,3 +284,12 @@ async def stream_signals(session: AsyncSession, where: str = "", args: tuple = (
         f"{where} ORDER BY subject_id, occurred_at, event_id", *args)
     while rows := await cursor.fetch(chunk):
         yield rows
+
+
+async def prune(session: AsyncSession, before: date) -> tuple[int, int]:
+    """Forget signals and daily counts of days before `before` (retention)."""
+    conn = await driver(session)
+    signals = await conn.execute("DELETE FROM scoring.signal WHERE occurred_at < $1",
+                                 datetime.combine(before, datetime.min.time(), UTC))
+    counts = await conn.execute("DELETE FROM scoring.daily_activity WHERE day < $1", before)
+    return int(signals.split()[-1]), int(counts.split()[-1])

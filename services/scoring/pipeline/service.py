@@ -50,6 +50,7 @@ from services.scoring.global_settings.service import Effective
 from services.scoring.models import FeedCursor, Policy, PriorityGroup
 from services.scoring.pipeline import repository as repo
 from services.scoring.policies.service import to_rule
+from services.scoring.settings import ScoringSettings
 
 log = logging.getLogger("openirm.scoring")
 
@@ -284,20 +285,41 @@ class Scorer:
         self.uow, self.eff, self.policies = uow, eff, policies
         self.rules: dict[uuid.UUID, PolicyRule] = {p.id: to_rule(p, eff) for p in policies}
 
-    async def load(self, subjects: list[uuid.UUID]) -> None:
+    async def load(self, subjects: list[uuid.UUID],
+                   touched: dict[uuid.UUID, set[str]] | None = None) -> None:
         s = self.uow.session
-        self.subjects = subjects
         self.triggers = await repo.triggers_of(s, subjects)
         self.members = await repo.members_of(s, subjects)
-        self.counts = await repo.counts_of(s, subjects)
-        self.facts_rows = await repo.subjects_of(s, subjects)
         groups: list[PriorityGroup] = await repo.priority_groups(s)
         self.groups = {str(g.id): set(g.members) for g in groups}
         self.in_any_group = set().union(*self.groups.values()) if self.groups else set()
+        # Only people some policy can have in scope get their counts loaded.
+        self.subjects = [x for x in subjects if self._could_be_scored(x, touched)]
+        self.counts = await repo.counts_of(s, self.subjects)
+        self.facts_rows = await repo.subjects_of(s, self.subjects)
         wants_norms = any(r.cumulative for r in self.rules.values())
         self.norms = await _norms(self.uow, self.eff) if wants_norms else None
         self.files: dict[uuid.UUID, list[FileEvent]] = {}
         self._facts: dict[uuid.UUID, Facts] = {}
+
+    def _could_be_scored(self, subject: uuid.UUID,
+                         touched: dict[uuid.UUID, set[str]] | None) -> bool:
+        """A trigger of some policy's kinds (stored, by hand, a priority group), or activity
+        on the indicators of a policy its own activity triggers. Re-score jobs (no
+        `touched`) take everyone asked for: they also drop scores now out of scope."""
+        if touched is None:
+            return True
+        kinds = {t.kind for t in self.triggers.get(subject, ())}
+        if str(subject) in self.in_any_group:
+            kinds.add("priority_group")
+        for p in self.policies:
+            rule = self.rules[p.id]
+            if not kinds.isdisjoint(rule.triggering_events) or (p.id, subject) in self.members:
+                return True
+            if "indicator_activity" in rule.triggering_events and not {
+                    r.key for r in rule.indicators}.isdisjoint(touched[subject]):
+                return True
+        return False
 
     def facts(self, subject: uuid.UUID) -> Facts:
         """Once per person, whatever the number of policies."""
@@ -353,7 +375,9 @@ async def rescore(uow: UnitOfWork, eff: Effective,
                     if any(not k.isdisjoint(t) for k in keys.values())}
         if not subjects:
             return 0
-    await scorer.load(sorted(subjects))
+    await scorer.load(sorted(subjects), touched)
+    if not scorer.subjects:
+        return 0
     # Who is in scope of which policy, and the days sequence detection needs to see.
     plans: list[tuple[Policy, uuid.UUID, Person]] = []
     out_of_scope: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
@@ -477,6 +501,20 @@ async def rescore_all(rt: Runtime) -> int:
     """After a settings change that does not change what counts, and periodically (the
     cumulative norms move with everyone's activity)."""
     return await rescore_subjects(rt, await _candidates(rt))
+
+
+async def prune(rt: Runtime) -> tuple[int, int]:
+    """Retention: scoring forgets what ingest has dropped (signals and counts of days past
+    the retention window)."""
+    settings_ = rt.settings
+    days = settings_.event_retention_days if isinstance(settings_, ScoringSettings) else 365
+    before = datetime.now(UTC).date() - timedelta(days=days)
+    async with rt.db.unit_of_work() as uow:
+        signals, counts = await repo.prune(uow.session, before)
+    if signals or counts:
+        log.info("retention: forgot %d signals and %d daily counts before %s", signals, counts,
+                 before)
+    return signals, counts
 
 
 async def promote_held(rt: Runtime) -> int:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import httpx
+from pydantic_core import from_json
 
 from services.kit.context import request_id_var
 from services.kit.errors import OpenIRMError, UpstreamUnavailable
@@ -73,4 +74,4 @@ class ServiceClient:
                                code=body.get("code", "upstream_error"))
         if resp.status_code == 204 or not resp.content:
             return None
-        return resp.json()
+        return from_json(resp.content)  # several times faster than json on large pages

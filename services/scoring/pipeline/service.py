@@ -284,6 +284,8 @@ class Scorer:
     def __init__(self, uow: UnitOfWork, eff: Effective, policies: list[Policy]) -> None:
         self.uow, self.eff, self.policies = uow, eff, policies
         self.rules: dict[uuid.UUID, PolicyRule] = {p.id: to_rule(p, eff) for p in policies}
+        self.indicator_keys = {pid: frozenset(r.key for r in rule.indicators)
+                               for pid, rule in self.rules.items()}
 
     async def load(self, subjects: list[uuid.UUID],
                    touched: dict[uuid.UUID, set[str]] | None = None) -> None:
@@ -316,8 +318,8 @@ class Scorer:
             rule = self.rules[p.id]
             if not kinds.isdisjoint(rule.triggering_events) or (p.id, subject) in self.members:
                 return True
-            if "indicator_activity" in rule.triggering_events and not {
-                    r.key for r in rule.indicators}.isdisjoint(touched[subject]):
+            if "indicator_activity" in rule.triggering_events and \
+                    not self.indicator_keys[p.id].isdisjoint(touched[subject]):
                 return True
         return False
 

@@ -73,30 +73,51 @@ async def process_feed(rt: Runtime) -> int:
     and then leaves the work to it (the running pass reads until the feed is empty, and the
     catch-up runs every 5 s), instead of holding a connection while it queues for the lock."""
     total, started, retries = 0, time.monotonic(), list(LOCK_RETRY_S)
-    while True:
-        items: list[dict] = []
-        async with rt.db.unit_of_work(rt.queue) as uow:
-            locked = await try_advisory_xact_lock(uow.session, SCORING_LOCK)
-            if locked:
-                eff = await settings.current(uow.session)
-                cursor = await load_cursor(uow.session, FeedCursor, EVENTS_CURSOR)
-                page = await rt.ingest.request("GET", "/events/feed",
-                                               params={"cursor": cursor, "limit": BATCH}
-                                               if cursor else {"limit": BATCH})
-                items = page["items"]
-                if items:
-                    touched = await _aggregate(uow, eff, items)
-                    await save_cursor(uow.session, FeedCursor, EVENTS_CURSOR,
-                                      page["next_cursor"])
-                    await rescore(uow, eff, touched, await repo.active_policies(uow.session))
-        if not locked:
-            if not retries:
+    # The next page is asked for while this one is scored (ingest serves it from another
+    # process); it is used only if the cursor, read again under the lock, is the one it
+    # was asked for.
+    ahead: tuple[str | None, asyncio.Task] | None = None
+    try:
+        while True:
+            items: list[dict] = []
+            async with rt.db.unit_of_work(rt.queue) as uow:
+                locked = await try_advisory_xact_lock(uow.session, SCORING_LOCK)
+                if locked:
+                    eff = await settings.current(uow.session)
+                    cursor = await load_cursor(uow.session, FeedCursor, EVENTS_CURSOR)
+                    if ahead is not None and ahead[0] == cursor:
+                        page = await ahead[1]
+                    else:
+                        page = await _page(rt, cursor)
+                    ahead = None
+                    items = page["items"]
+                    if len(items) >= BATCH:
+                        nxt = page["next_cursor"]
+                        ahead = (nxt, asyncio.create_task(_page(rt, nxt)))
+                    if items:
+                        touched = await _aggregate(uow, eff, items)
+                        await save_cursor(uow.session, FeedCursor, EVENTS_CURSOR,
+                                          page["next_cursor"])
+                        await rescore(uow, eff, touched,
+                                      await repo.active_policies(uow.session))
+            if not locked:
+                if not retries:
+                    return total
+                await asyncio.sleep(retries.pop(0))
+                continue
+            total += len(items)
+            if len(items) < BATCH or time.monotonic() - started > FEED_PASS_S:
                 return total
-            await asyncio.sleep(retries.pop(0))
-            continue
-        total += len(items)
-        if len(items) < BATCH or time.monotonic() - started > FEED_PASS_S:
-            return total
+    finally:
+        if ahead is not None:
+            ahead[1].cancel()
+
+
+async def _page(rt: Runtime, cursor: str | None) -> dict:
+    params: dict[str, Any] = {"limit": BATCH}
+    if cursor:
+        params["cursor"] = cursor
+    return await rt.ingest.request("GET", "/events/feed", params=params)
 
 
 def fold(eff: Effective, events: Iterable[tuple[uuid.UUID, str, str, datetime, dict]],

@@ -226,7 +226,8 @@ async def execute(rt: Runtime, replay_id: uuid.UUID, progress: Any) -> ReplayRes
                         r["occurred_at"], r["attrs"])):
                     b.files.append(step)
             read += len(rows)
-            await progress(events_read=read, progress=READ_SHARE * read / max(total, 1))
+            await progress(events_read=read, people_total=len(people),
+                           progress=READ_SHARE * read / max(total, 1))
         subjects = {s.subject_id: s for s in (await uow.session.execute(
             select(Subject).where(Subject.subject_id.in_(list(people))))).scalars()}
         groups = {str(g.id): set(g.members) for g in

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from services.kit.settings import KitSettings
 
@@ -12,6 +12,10 @@ class IdentitySettings(KitSettings):
 
     identity_key: str = PLACEHOLDER_KEY
     reveal_ttl_s: int = 8 * 3600
+    sign_in_max_failures: int = Field(default=5, ge=1, le=1000, description=(
+        "Failed sign-ins for one email within the lockout window before it is locked."))
+    sign_in_lockout_s: int = Field(default=900, ge=1, le=86400, description=(
+        "How long failures are remembered, and a locked email stays locked."))
 
     @model_validator(mode="after")
     def _refuse_placeholder_key(self) -> IdentitySettings:

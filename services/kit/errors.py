@@ -62,6 +62,12 @@ class PayloadTooLarge(OpenIRMError):
     status, code = 413, "payload_too_large"
 
 
+class TooManyRequests(OpenIRMError):
+    """Rendered with a Retry-After header from `extra["retry_after"]` (seconds)."""
+
+    status, code = 429, "too_many_requests"
+
+
 class UpstreamUnavailable(OpenIRMError):
     status, code = 503, "upstream_unavailable"
 
@@ -133,6 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpenIRMError)
     async def _domain(request: Request, exc: OpenIRMError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 429:
+            headers = {"Retry-After": str(int(exc.extra.get("retry_after", 60)))}
         invalid = exc.extra.get("invalid_params")
         return problem_response(exc.status, exc.code, exc.message, invalid, headers)
 

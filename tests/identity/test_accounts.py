@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import httpx
 from jose import jwt
@@ -110,3 +111,32 @@ async def test_account_input_is_validated(api: Api, http: httpx.AsyncClient) -> 
                           json={"email": dup_email["email"], "display_name": "Dup",
                                 "password": PASSWORD, "roles": []})
     assert dup.status_code == 409 and dup.json()["code"] == "account_exists"
+
+
+async def test_repeated_failed_sign_ins_lock_the_email(api: Api, http: httpx.AsyncClient
+                                                       ) -> None:
+    email = f"throttled-{uuid.uuid4().hex[:8]}@test.example"
+    created = await http.post(f"{api.identity}/accounts", headers=api.auth(api.admin_token()),
+                              json={"email": email, "display_name": "T", "password": PASSWORD,
+                                    "roles": ["Analyst"]})
+    assert created.status_code == 201, created.text
+    ok = await http.post(f"{api.identity}/auth/token", json={"email": email,
+                                                             "password": PASSWORD})
+    assert ok.status_code == 200  # a success in between resets nothing that is not there
+    for _ in range(5):
+        wrong = await http.post(f"{api.identity}/auth/token",
+                                json={"email": email, "password": "wrong-password"})
+        assert wrong.status_code == 401
+    locked = await http.post(f"{api.identity}/auth/token", json={"email": email.upper(),
+                                                                 "password": PASSWORD})
+    assert locked.status_code == 429 and locked.json()["code"] == "sign_in_locked"
+    assert 1 <= int(locked.headers["Retry-After"]) <= 900
+    audit = await http.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
+                           params={"action": "auth.sign_in", "outcome": "throttled"})
+    assert audit.status_code == 200
+    # An unknown email is counted and locked the same way: no way to tell them apart.
+    ghost = f"ghost-{uuid.uuid4().hex[:8]}@test.example"
+    codes = [(await http.post(f"{api.identity}/auth/token",
+                              json={"email": ghost, "password": "x"})).status_code
+             for _ in range(6)]
+    assert codes == [401] * 5 + [429]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import httpx
@@ -108,10 +109,18 @@ async def test_event_feed_is_for_services_and_resumes_from_a_cursor(
     ids = [e["id"] for e in events]
     await http.post(f"{api.ingest}/events", headers=api.auth(api.admin_token()),
                     json={"events": events})
-    page = (await http.get(f"{api.ingest}/events/feed", headers=svc,
-                           params={"cursor": cursor})).json()
+    # Rows appear once every older transaction has finished (a scoring pass or a rebuild of
+    # an earlier test may still be open), so the new ones may take a moment.
+    deadline = time.monotonic() + 15
+    while True:
+        page = (await http.get(f"{api.ingest}/events/feed", headers=svc,
+                               params={"cursor": cursor})).json()
+        got = [e["id"] for e in page["items"] if e["id"] in ids]
+        if got or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
     # In commit order; within one batch, in id order (ingest inserts sorted by id).
-    assert [e["id"] for e in page["items"] if e["id"] in ids] == sorted(ids)
+    assert got == sorted(ids)
 
 
 async def test_request_id_travels_to_identity(api: Api, http: httpx.AsyncClient) -> None:

@@ -1,4 +1,4 @@
-from services.kit.errors import Conflict, NotFound, Unauthenticated
+from services.kit.errors import Conflict, NotFound, TooManyRequests, Unauthenticated
 
 
 class InvalidCredentials(Unauthenticated):
@@ -11,3 +11,7 @@ class AccountExists(Conflict):
 
 class AccountNotFound(NotFound):
     code = "account_not_found"
+
+
+class SignInLocked(TooManyRequests):
+    code = "sign_in_locked"

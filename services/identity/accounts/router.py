@@ -21,9 +21,10 @@ router = APIRouter(tags=["accounts"])
 
 
 @router.post("/auth/token", operation_id="auth:token", response_model=TokenRead,
-             responses=problem_responses(401, 422))
+             responses=problem_responses(401, 422, 429))
 async def sign_in(rt: RuntimeDep, body: SignIn) -> TokenRead:
-    """Exchange email and password for a short-lived access token."""
+    """Exchange email and password for a short-lived access token. After repeated failures
+    an email is locked for a while (429 with Retry-After), whatever the next password."""
     return await service.sign_in(rt, body.email, body.password)
 
 

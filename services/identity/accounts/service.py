@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import uuid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from redis.exceptions import RedisError
 
 from services.identity.accounts import repository as repo
 from services.identity.accounts.exceptions import (
     AccountExists,
     AccountNotFound,
     InvalidCredentials,
+    SignInLocked,
 )
 from services.identity.accounts.schemas import AccountCreate, AccountRead, TokenRead
 from services.identity.models import Account
+from services.identity.settings import IdentitySettings
 from services.kit.authz import bump_rules_version
 from services.kit.db import UnitOfWork
 from services.kit.runtime import Runtime
 
+log = logging.getLogger("openirm.identity")
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown email as slow as a wrong password.
 _DUMMY_HASH = _hasher.hash("openirm-timing-equaliser")
@@ -36,9 +42,68 @@ def _verify(hash_: str, password: str) -> bool:
         return False
 
 
+class SignInThrottle:
+    """Failed sign-ins counted per email in Redis over a window; at the limit the email is
+    locked until the window ends, whether the next password is right or not (so a guesser
+    learns nothing). Unknown emails are counted the same way. Without Redis, sign-in still
+    works, unthrottled, with a warning: Redis carries no data here."""
+
+    def __init__(self, rt: Runtime) -> None:
+        settings = rt.settings
+        assert isinstance(settings, IdentitySettings)
+        self.redis = rt.redis
+        self.limit, self.window = settings.sign_in_max_failures, settings.sign_in_lockout_s
+
+    @staticmethod
+    def _key(email: str) -> str:
+        return "openirm:sign_in:failures:" + hashlib.sha256(email.encode()).hexdigest()
+
+    async def locked_for(self, email: str) -> int:
+        """Seconds the email stays locked (0 when it is not)."""
+        try:
+            failures = int(await self.redis.get(self._key(email)) or 0)
+            if failures < self.limit:
+                return 0
+            ttl = int(await self.redis.ttl(self._key(email)))
+            if ttl < 0:  # a count left without expiry: the window starts now
+                await self.redis.expire(self._key(email), self.window)
+                ttl = self.window
+            return max(1, ttl)
+        except RedisError as exc:
+            log.warning("sign-in throttling is off: Redis is unavailable (%s)", exc)
+            return 0
+
+    async def failed(self, email: str) -> None:
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(self._key(email))
+                pipe.ttl(self._key(email))
+                _, ttl = await pipe.execute()
+            if ttl < 0:  # the first failure of a window (EXPIRE NX needs Redis 7)
+                await self.redis.expire(self._key(email), self.window)
+        except RedisError as exc:
+            log.warning("sign-in failure not counted: Redis is unavailable (%s)", exc)
+
+    async def succeeded(self, email: str) -> None:
+        try:
+            await self.redis.delete(self._key(email))
+        except RedisError as exc:
+            log.warning("sign-in failures not reset: Redis is unavailable (%s)", exc)
+
+
 async def sign_in(rt: Runtime, email: str, password: str) -> TokenRead:
     """Own transaction, so a failed attempt is audited even though the call fails."""
     email = email.lower()
+    throttle = SignInThrottle(rt)
+    locked = await throttle.locked_for(email)
+    if locked:
+        async with rt.db.unit_of_work() as uow:
+            account = await repo.by_email(uow.session, email)
+            actor = subject_of(account.id) if account else f"email:{email}"
+            await rt.audit.record(uow.session, actor=actor, action="auth.sign_in",
+                                  outcome="throttled", detail={"retry_after_s": locked})
+        raise SignInLocked(f"too many failed sign-ins for this email; try again in {locked} s",
+                           extra={"retry_after": locked})
     async with rt.db.unit_of_work() as uow:
         account = await repo.by_email(uow.session, email)
         ok = await asyncio.to_thread(_verify, account.password_hash if account else _DUMMY_HASH,
@@ -48,7 +113,9 @@ async def sign_in(rt: Runtime, email: str, password: str) -> TokenRead:
         await rt.audit.record(uow.session, actor=actor, action="auth.sign_in",
                               outcome="success" if ok else "failure")
     if not ok or account is None:
+        await throttle.failed(email)
         raise InvalidCredentials("email or password is wrong")
+    await throttle.succeeded(email)
     token = rt.codec.issue(subject_of(account.id), email=account.email)
     return TokenRead(access_token=token, expires_in=rt.settings.access_token_ttl_s)
 

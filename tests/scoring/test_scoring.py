@@ -181,3 +181,29 @@ async def test_the_same_events_give_the_same_score_in_any_order(api: Api) -> Non
     b = await wait_for_alert(api, policy["id"], subject_of(api, second)["subject_id"],
                              predicate=lambda x: strip(x) == strip(a))
     assert a["score"] == b["score"] == 100
+
+
+async def test_leaving_and_reentering_the_scope_keeps_alerts_flowing(
+        api: Api, http: httpx.AsyncClient) -> None:
+    dept, elsewhere = f"Treasury-{uuid.uuid4().hex[:6]}", f"Audit-{uuid.uuid4().hex[:6]}"
+    policy = create_policy(api, scope={"kind": "groups", "groups": [dept]})
+    actor = person_email()
+    ingest(api, [event(actor, "hr.resignation")])
+    subject = subject_of(api, actor)["subject_id"]
+    admin = api.auth(api.admin_token())
+
+    async def move(to: str) -> None:
+        (await http.put(f"{api.scoring}/subjects/{subject}/attributes", headers=admin,
+                        json={"department": to})).raise_for_status()
+
+    await move(dept)
+    ingest(api, departing_story(actor, usb=12, cloud=3)[1:])
+    first = await wait_for_alert(api, policy["id"], subject)
+    assert first["score"] == 30
+    await move(elsewhere)  # out of scope: the score goes to 0 as a new version
+    await wait_for_score(api, policy["id"], subject, lambda s: s["score"] == 0)
+    ingest(api, departing_story(actor, usb=0, cloud=0, email=30)[1:])
+    await move(dept)  # back in scope: the open alert is updated, not ignored
+    updated = await wait_for_alert(api, policy["id"], subject,
+                                   predicate=lambda a: a["score"] == 65)
+    assert updated["id"] == first["id"]

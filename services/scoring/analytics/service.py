@@ -19,6 +19,20 @@ from services.scoring.global_settings import service as settings
 TOP_TYPES = 10
 
 
+def shown_departments(by_dept: dict[str, list[int]], minimum: int
+                      ) -> list[tuple[str, list[int]]]:
+    """Departments (name -> [people, people with exfiltration]) that may be shown: none
+    smaller than the minimum, and — since the totals minus the departments shown give what is
+    hidden — while what is hidden is smaller than the minimum, the smallest shown is hidden
+    too."""
+    shown = sorted(((d, v) for d, v in by_dept.items() if v[0] >= minimum),
+                   key=lambda r: (r[1][0], r[0]))
+    hidden = sum(v[0] for v in by_dept.values()) - sum(v[0] for _, v in shown)
+    while shown and 0 < hidden < minimum:
+        hidden += shown.pop(0)[1][0]
+    return sorted(shown)
+
+
 async def overview(uow: UnitOfWork, days: int) -> AnalyticsOverview:
     eff = await settings.current(uow.session)
     minimum = eff.settings.analytics_min_group_size
@@ -34,7 +48,7 @@ async def overview(uow: UnitOfWork, days: int) -> AnalyticsOverview:
     """), {"exfil": exfil, "start": start, "end": end})).all()
     active = len(people)
     with_exfil = sum(1 for p in people if p.exfiltrated)
-    shown = active >= minimum
+    visible = active >= minimum
     by_dept: dict[str, list[int]] = {}
     for p in people:
         if p.department:
@@ -43,9 +57,9 @@ async def overview(uow: UnitOfWork, days: int) -> AnalyticsOverview:
             row[1] += bool(p.exfiltrated)
     departments = [DepartmentShare(department=d, people=n, people_with_exfiltration=x,
                                    share_with_exfiltration=round(x / n, 4))
-                   for d, (n, x) in sorted(by_dept.items()) if n >= minimum]
+                   for d, (n, x) in shown_departments(by_dept, minimum)]
     types: list[ActivityTypeShare] = []
-    if shown:
+    if visible:
         rows = (await uow.session.execute(text("""
             SELECT type, count(*) AS events, count(DISTINCT subject_id) AS people
             FROM scoring.signal
@@ -59,9 +73,8 @@ async def overview(uow: UnitOfWork, days: int) -> AnalyticsOverview:
                  for r in rows]
     return AnalyticsOverview(
         start=start, end=end, min_group_size=minimum,
-        people_active=active if shown else None,
-        people_with_exfiltration=with_exfil if shown else None,
-        share_with_exfiltration=round(with_exfil / active, 4) if shown and active else None,
-        top_activity_types=types, departments=departments if shown else [],
-        departments_suppressed=sum(1 for n, _ in by_dept.values() if n < minimum)
-        if shown else len(by_dept))
+        people_active=active if visible else None,
+        people_with_exfiltration=with_exfil if visible else None,
+        share_with_exfiltration=round(with_exfil / active, 4) if visible and active else None,
+        top_activity_types=types, departments=departments if visible else [],
+        departments_suppressed=len(by_dept) - len(departments) if visible else len(by_dept))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.kit.db import UnitOfWork
+from services.kit.db import UnitOfWork, advisory_xact_lock
 from services.kit.errors import NotFound
 from services.kit.runtime import Runtime
 from services.scoring.engine.catalogue import Indicator
@@ -31,7 +31,9 @@ async def list_indicators(uow: UnitOfWork) -> list[IndicatorRead]:
 
 async def set_enabled(rt: Runtime, uow: UnitOfWork, actor: str, key: str, enabled: bool
                       ) -> IndicatorRead:
-    """Enabling or disabling one indicator is a settings change like any other."""
+    """Enabling or disabling one indicator is a settings change like any other. The lock is
+    taken before reading, so two toggles at once both take effect."""
+    await advisory_xact_lock(uow.session, settings.SETTINGS_LOCK)
     eff = await settings.current(uow.session)
     if key not in eff.indicators:
         raise IndicatorNotFound(f"no indicator {key!r}")

@@ -239,12 +239,20 @@ async def add_candidates(session: AsyncSession, policy_id: uuid.UUID, policy_nam
                            *(list(col) for col in zip(*rows, strict=True)))
 
 
-async def drop_scores(session: AsyncSession, policy_id: uuid.UUID, subjects: list[uuid.UUID]
-                      ) -> None:
+async def clear_scores(session: AsyncSession, policy_id: uuid.UUID, subjects: list[uuid.UUID]
+                       ) -> None:
+    """People no longer scored under a policy (out of its scope, or out of any window): their
+    score goes to 0 as a new version, never deleted, so versions only grow and cases takes
+    the next alert for them."""
     if subjects:
         conn = await driver(session)
-        await conn.execute("DELETE FROM scoring.risk_score WHERE policy_id = $1 AND "
-                           "subject_id = ANY($2::uuid[])", policy_id, subjects)
+        await conn.execute("""
+            UPDATE scoring.risk_score
+            SET score = 0, severity = 'low', contributions = '[]'::jsonb,
+                version = version + 1, held = false, computed_at = now()
+            WHERE policy_id = $1 AND subject_id = ANY($2::uuid[])
+              AND (score <> 0 OR contributions <> '[]'::jsonb OR held)""",
+                           policy_id, subjects)
 
 
 async def alerts_today(session: AsyncSession, policy_id: uuid.UUID, day: date) -> int:
@@ -270,9 +278,11 @@ async def held_subjects(session: AsyncSession) -> list[uuid.UUID]:
 # --- Rebuilding -----------------------------------------------------------------------------
 
 async def clear_aggregates(session: AsyncSession) -> None:
+    # DELETE, not TRUNCATE: readers (analytics, health) keep seeing the old rows until the
+    # rebuild commits instead of waiting on an exclusive lock for its whole length.
     conn = await driver(session)
-    await conn.execute("TRUNCATE scoring.daily_activity")
-    await conn.execute("TRUNCATE scoring.triggering_event")
+    await conn.execute("DELETE FROM scoring.daily_activity")
+    await conn.execute("DELETE FROM scoring.triggering_event")
 
 
 async def stream_signals(session: AsyncSession, where: str = "", args: tuple = (),

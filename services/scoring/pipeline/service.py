@@ -88,6 +88,8 @@ async def process_feed(rt: Runtime) -> int:
                     if ahead is not None and ahead[0] == cursor:
                         page = await ahead[1]
                     else:
+                        if ahead is not None:
+                            ahead[1].cancel()
                         page = await _page(rt, cursor)
                     ahead = None
                     items = page["items"]
@@ -418,6 +420,8 @@ async def rescore(uow: UnitOfWork, eff: Effective,
             person = scorer.person(policy, subject)
             scoped = window(rule, person)
             if scoped is None:
+                if touched is None:  # a re-score job: a window that ended clears the score
+                    out_of_scope[policy.id].append(subject)
                 continue
             plans.append((policy, subject, person))
             if rule.sequences:
@@ -425,7 +429,7 @@ async def rescore(uow: UnitOfWork, eff: Effective,
                 files_needed[subject] = (min(a, scoped[1]), max(b, scoped[2]))
     await scorer.load_files(files_needed)
     for policy_id, gone in out_of_scope.items():
-        await repo.drop_scores(uow.session, policy_id, gone)
+        await repo.clear_scores(uow.session, policy_id, gone)
     appended = 0
     by_policy: dict[uuid.UUID, list[tuple[uuid.UUID, Person]]] = defaultdict(list)
     for policy, subject, person in plans:
@@ -452,9 +456,12 @@ async def _store(uow: UnitOfWork, eff: Effective, policy: Policy, rule: PolicyRu
     new_alerts = 0
     scores: list[tuple] = []
     candidates: list[tuple] = []
+    ended: list[uuid.UUID] = []
     for subject, person in sorted(people, key=lambda p: p[0]):
         ev = evaluate(rule, person)
         if ev is None:
+            if subject in current:
+                ended.append(subject)
             continue
         contributions = list(ev.contributions)
         old = current.get(subject)
@@ -480,6 +487,7 @@ async def _store(uow: UnitOfWork, eff: Effective, policy: Policy, rule: PolicyRu
             computed_with = eff.version if changed else old["settings_version"]
             scores.append((subject, ev.score, ev.severity, to_json(contributions).decode(),
                            version, alerted, computed_with, held))
+    await repo.clear_scores(uow.session, policy.id, ended)
     await repo.write_scores(uow.session, policy.id, scores)
     await repo.add_candidates(uow.session, policy.id, policy.name, candidates)
     if new_alerts:

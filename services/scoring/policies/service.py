@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy import update as sql_update
 
-from services.kit.db import UnitOfWork
+from services.kit.db import UnitOfWork, advisory_xact_lock
 from services.kit.errors import Conflict, InvalidInput, NotFound
 from services.kit.jobs import SCORING_QUEUE
 from services.kit.runtime import Runtime
@@ -254,6 +254,8 @@ def _rescore(uow: UnitOfWork, policy: Policy) -> None:
 
 
 async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: PolicyCreate) -> PolicyRead:
+    # Settings and policies check each other (enabled indicators): one at a time.
+    await advisory_xact_lock(uow.session, settings.SETTINGS_LOCK)
     eff = await settings.current(uow.session)
     fields = await resolve(uow, eff, data.template, data)
     exists = await uow.session.execute(select(Policy.id).where(Policy.name == data.name))
@@ -276,6 +278,7 @@ async def update(rt: Runtime, uow: UnitOfWork, actor: str, policy_id: uuid.UUID,
         raise _invalid("name", "a policy's name cannot change after creation")
     if data.template is not None and data.template != policy.template:
         raise _invalid("template", "a policy's template cannot change after creation")
+    await advisory_xact_lock(uow.session, settings.SETTINGS_LOCK)
     eff = await settings.current(uow.session)
     before = _snapshot(policy, eff)
     base = {c: getattr(policy, c) for c in (

@@ -179,8 +179,10 @@ async def run(rt: Runtime, replay_id: uuid.UUID) -> str:
         log.exception("replay %s failed", replay_id)
         outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000]}
     async with rt.db.unit_of_work() as uow:
-        replay = await uow.session.get(Replay, replay_id)
+        replay = await uow.session.get(Replay, replay_id, with_for_update=True)
         assert replay is not None
+        if replay.cancel_requested:  # a cancel answered 200 wins over a late success
+            outcome = {"status": "cancelled"}
         for k, v in outcome.items():
             setattr(replay, k, v)
         replay.finished_at = func.now()

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from jose import ExpiredSignatureError, JWTError, jwt
+from jose.exceptions import JWTClaimsError
 
 from services.kit.errors import Unauthenticated
 
@@ -26,6 +27,10 @@ class Principal:
         return self.subject.startswith("service:")
 
 
+def _invalid(reason: str) -> Unauthenticated:
+    return Unauthenticated(reason, code="token_invalid")
+
+
 class TokenCodec:
     def __init__(self, secret: str, issuer: str, audience: str, ttl_s: int) -> None:
         self.secret, self.issuer, self.audience, self.ttl_s = secret, issuer, audience, ttl_s
@@ -39,6 +44,16 @@ class TokenCodec:
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Principal:
+        """The claims of a valid token; otherwise 401 `token_expired` or `token_invalid`,
+        with the reason in the detail (not a JWT, a refused algorithm, a signature that does
+        not verify, another audience or issuer, a missing claim)."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except JWTError as exc:
+            raise _invalid("token is not a JWT") from exc
+        if header.get("alg") != ALGORITHM:
+            raise _invalid(f"token algorithm {header.get('alg')!r} is refused "
+                           f"(only {ALGORITHM})")
         try:
             claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
                                 audience=self.audience, issuer=self.issuer,
@@ -47,8 +62,17 @@ class TokenCodec:
                                          "require_iat": True})
         except ExpiredSignatureError as exc:
             raise Unauthenticated("token has expired", code="token_expired") from exc
+        except JWTClaimsError as exc:
+            text = str(exc).lower()
+            reason = ("token is for another audience" if "audience" in text else
+                      "token is from another issuer" if "issuer" in text else
+                      f"token claims are invalid: {exc}")
+            raise _invalid(reason) from exc
         except JWTError as exc:
-            raise Unauthenticated("token is invalid", code="token_invalid") from exc
+            text = str(exc).lower()
+            reason = ("token signature does not verify" if "signature" in text else
+                      f"token is invalid: {exc}")
+            raise _invalid(reason) from exc
         if claims["exp"] - claims["iat"] > MAX_TTL_S:
             raise Unauthenticated("token lives too long", code="token_invalid")
         subject = claims.get("sub")

@@ -50,12 +50,20 @@ async def test_bad_tokens_get_401(api: Api, http: httpx.AsyncClient) -> None:
     tampered = ".".join([header, payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB"), sig])
     unsigned = jwt.encode({"sub": "user:x", "exp": int(time.time()) + 60}, "",
                           algorithm="HS256").rsplit(".", 1)[0] + "."
-    for token, code in ((expired, "token_expired"), (wrong_key, "token_invalid"),
-                        (wrong_aud, "token_invalid"), (tampered, "token_invalid"),
-                        (unsigned, "token_invalid"), ("garbage", "token_invalid")):
+    wrong_iss = TokenCodec(secret, "someone-else", "openirm", 60).issue("user:x")
+    alg_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + "."
+    for token, code, reason in (
+            (expired, "token_expired", "token has expired"),
+            (wrong_key, "token_invalid", "token signature does not verify"),
+            (wrong_aud, "token_invalid", "token is for another audience"),
+            (wrong_iss, "token_invalid", "token is from another issuer"),
+            (tampered, "token_invalid", "token signature does not verify"),
+            (unsigned, "token_invalid", "token signature does not verify"),
+            (alg_none, "token_invalid", "token algorithm 'none' is refused (only HS256)"),
+            ("garbage", "token_invalid", "token is not a JWT")):
         resp = await http.get(f"{api.cases}/alerts", headers=api.auth(token))
         assert resp.status_code == 401, token
-        assert resp.json()["code"] == code
+        assert (resp.json()["code"], resp.json()["detail"]) == (code, reason)
     missing = await http.get(f"{api.cases}/alerts")
     assert missing.status_code == 401 and missing.json()["code"] == "token_missing"
 

@@ -26,7 +26,8 @@ class Runtime:
         self.redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2,
                                     socket_timeout=2)
         self.codec = TokenCodec(settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience,
-                                settings.access_token_ttl_s)
+                                settings.access_token_ttl_s,
+                                previous=settings.jwt_previous_secrets)
         self.service_tokens = ServiceTokens(self.codec, name)
         self.http = httpx.AsyncClient(timeout=settings.http_timeout_s,
                                       limits=httpx.Limits(max_connections=100))

@@ -34,6 +34,9 @@ class KitSettings(CommonSettings):
     database_url: str = "postgresql+asyncpg://postgres@localhost:5432/openirm"
     redis_url: str = "redis://localhost:6379/0"
     jwt_secret: str = PLACEHOLDER_SECRET
+    jwt_previous_secrets: list[str] = Field(default_factory=list, description=(
+        "Keys that signed tokens before a rotation: they still verify (until those tokens "
+        "expire) but sign nothing. JSON list, e.g. '[\"old-key\"]'."))
     jwt_issuer: str = "openirm"
     jwt_audience: str = "openirm"
     access_token_ttl_s: int = Field(default=900, ge=30, le=86400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -31,9 +32,21 @@ def _invalid(reason: str) -> Unauthenticated:
     return Unauthenticated(reason, code="token_invalid")
 
 
+def key_id(secret: str) -> str:
+    """A key's public name in the token header: a digest, never the key."""
+    return hashlib.sha256(b"openirm-kid:" + secret.encode()).hexdigest()[:16]
+
+
 class TokenCodec:
-    def __init__(self, secret: str, issuer: str, audience: str, ttl_s: int) -> None:
+    """Signs with the current key and names it (`kid`); verifies with the key the token names,
+    among the current and the previous ones, so a rotation needs no downtime: tokens signed
+    before it keep working until they expire."""
+
+    def __init__(self, secret: str, issuer: str, audience: str, ttl_s: int,
+                 previous: list[str] | None = None) -> None:
         self.secret, self.issuer, self.audience, self.ttl_s = secret, issuer, audience, ttl_s
+        self.kid = key_id(secret)
+        self.keys = {key_id(k): k for k in [*(previous or []), secret]}
 
     def issue(self, subject: str, *, email: str | None = None, ttl_s: int | None = None) -> str:
         now = int(time.time())
@@ -41,7 +54,7 @@ class TokenCodec:
                   "exp": now + (ttl_s or self.ttl_s), "jti": uuid.uuid4().hex}
         if email:
             claims["email"] = email
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM, headers={"kid": self.kid})
 
     def verify(self, token: str) -> Principal:
         """The claims of a valid token; otherwise 401 `token_expired` or `token_invalid`,
@@ -54,8 +67,12 @@ class TokenCodec:
         if header.get("alg") != ALGORITHM:
             raise _invalid(f"token algorithm {header.get('alg')!r} is refused "
                            f"(only {ALGORITHM})")
+        kid = header.get("kid")
+        key = self.keys.get(kid) if kid is not None else self.secret
+        if key is None:
+            raise _invalid("token was signed with an unknown or retired key")
         try:
-            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM],
                                 audience=self.audience, issuer=self.issuer,
                                 options={"require_exp": True, "require_sub": True,
                                          "require_aud": True, "require_iss": True,

@@ -8,7 +8,7 @@ import uuid
 import httpx
 from jose import jwt
 
-from services.kit.tokens import TokenCodec
+from services.kit.tokens import TokenCodec, key_id
 from tests.conftest import PASSWORD, Api
 
 
@@ -51,10 +51,16 @@ async def test_bad_tokens_get_401(api: Api, http: httpx.AsyncClient) -> None:
     unsigned = jwt.encode({"sub": "user:x", "exp": int(time.time()) + 60}, "",
                           algorithm="HS256").rsplit(".", 1)[0] + "."
     wrong_iss = TokenCodec(secret, "someone-else", "openirm", 60).issue("user:x")
+    # Another key that claims to be the stack's current one.
+    forged_kid = jwt.encode({"sub": "user:x", "iss": "openirm", "aud": "openirm",
+                             "iat": int(time.time()), "exp": int(time.time()) + 60},
+                            "another-secret-of-32-characters!!", algorithm="HS256",
+                            headers={"kid": key_id(secret)})
     alg_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + "."
     for token, code, reason in (
             (expired, "token_expired", "token has expired"),
-            (wrong_key, "token_invalid", "token signature does not verify"),
+            (wrong_key, "token_invalid", "token was signed with an unknown or retired key"),
+            (forged_kid, "token_invalid", "token signature does not verify"),
             (wrong_aud, "token_invalid", "token is for another audience"),
             (wrong_iss, "token_invalid", "token is from another issuer"),
             (tampered, "token_invalid", "token signature does not verify"),

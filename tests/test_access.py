@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import ROLES, Api
 
 SERVICES = ("identity", "ingest", "scoring", "cases")
-PUBLIC = {"health:alive", "health:ready", "auth:token"}
+PUBLIC = {"health:alive", "health:ready", "auth:token", "auth:refresh", "auth:sign_out"}
 REVIEWERS = {"Analyst", "Investigator"}
 READERS = {"Admin", "Analyst", "Investigator"}
 

@@ -29,6 +29,25 @@ class Account(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=_now_col())
 
 
+class RefreshToken(SQLModel, table=True):
+    """A sign-in session's refresh token, stored as a hash. Each use replaces it with a new
+    one of the same family; presenting a replaced one revokes the whole family (theft)."""
+
+    __tablename__ = "refresh_token"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    account_id: uuid.UUID = Field(foreign_key="identity.account.id", index=True,
+                                  ondelete="CASCADE")
+    family_id: uuid.UUID = Field(index=True)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_col())
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None,
+                                        sa_column=Column(DateTime(timezone=True)))
+
+
 class CasbinRule(SQLModel, table=True):
     """Role assignments as Casbin grouping rules: ptype 'g', v0 subject, v1 role."""
 

@@ -12,6 +12,8 @@ class IdentitySettings(KitSettings):
 
     identity_key: str = PLACEHOLDER_KEY
     reveal_ttl_s: int = 8 * 3600
+    refresh_token_ttl_s: int = Field(default=12 * 3600, ge=60, le=30 * 86400, description=(
+        "How long a sign-in session can be refreshed without a new sign-in."))
     sign_in_max_failures: int = Field(default=5, ge=1, le=1000, description=(
         "Failed sign-ins for one email within the lockout window before it is locked."))
     sign_in_lockout_s: int = Field(default=900, ge=1, le=86400, description=(

@@ -154,3 +154,44 @@ async def test_repeated_failed_sign_ins_lock_the_email(api: Api, http: httpx.Asy
                               json={"email": ghost, "password": "x"})).status_code
              for _ in range(6)]
     assert codes == [401] * 5 + [429]
+
+
+async def test_refresh_tokens_rotate_and_a_reused_one_ends_the_session(
+        api: Api, http: httpx.AsyncClient) -> None:
+    email = f"session-{uuid.uuid4().hex[:8]}@test.example"
+    (await http.post(f"{api.identity}/accounts", headers=api.auth(api.admin_token()),
+                     json={"email": email, "display_name": "S", "password": PASSWORD,
+                           "roles": ["Analyst"]})).raise_for_status()
+    signed_in = (await http.post(f"{api.identity}/auth/token",
+                                 json={"email": email, "password": PASSWORD})).json()
+    first = signed_in["refresh_token"]
+    assert signed_in["refresh_expires_in"] == 12 * 3600
+    renewed = await http.post(f"{api.identity}/auth/refresh", json={"refresh_token": first})
+    assert renewed.status_code == 200, renewed.text
+    second = renewed.json()["refresh_token"]
+    assert second != first
+    me = await http.get(f"{api.identity}/accounts/me",
+                        headers=api.auth(renewed.json()["access_token"]))
+    assert me.json()["email"] == email
+    # The first one again: copied. The whole session ends, the second one too.
+    reused = await http.post(f"{api.identity}/auth/refresh", json={"refresh_token": first})
+    assert reused.status_code == 401 and reused.json()["code"] == "invalid_refresh_token"
+    assert "already used" in reused.json()["detail"]
+    after = await http.post(f"{api.identity}/auth/refresh", json={"refresh_token": second})
+    assert after.status_code == 401
+    # Sign-out ends a fresh session; an unknown token is refused without telling more.
+    fresh = (await http.post(f"{api.identity}/auth/token",
+                             json={"email": email, "password": PASSWORD})).json()
+    out = await http.post(f"{api.identity}/auth/sign-out",
+                          json={"refresh_token": fresh["refresh_token"]})
+    assert out.status_code == 204
+    gone = await http.post(f"{api.identity}/auth/refresh",
+                           json={"refresh_token": fresh["refresh_token"]})
+    assert gone.status_code == 401
+    unknown = await http.post(f"{api.identity}/auth/refresh",
+                              json={"refresh_token": "x" * 43})
+    assert unknown.status_code == 401 and unknown.json()["detail"] == \
+        "refresh token is not valid"
+    audit = await http.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
+                           params={"action": "auth.sign_out"})
+    assert audit.json()["items"]

@@ -15,3 +15,7 @@ class AccountNotFound(NotFound):
 
 class SignInLocked(TooManyRequests):
     code = "sign_in_locked"
+
+
+class InvalidRefreshToken(Unauthenticated):
+    code = "invalid_refresh_token"

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.models import Account, CasbinRule
+from services.identity.models import Account, CasbinRule, RefreshToken
 
 
 async def by_email(session: AsyncSession, email: str) -> Account | None:
@@ -42,3 +42,15 @@ async def replace_roles(session: AsyncSession, subject: str, roles: list[str]) -
     for role in sorted(set(roles)):
         session.add(CasbinRule(ptype="g", v0=subject, v1=role))
     await session.flush()
+
+
+async def refresh_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    result = await session.execute(select(RefreshToken).where(
+        RefreshToken.token_hash == token_hash).with_for_update())
+    return result.scalar_one_or_none()
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.execute(update(RefreshToken).where(
+        RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now()))

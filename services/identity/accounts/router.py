@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from services.identity.accounts import service
 from services.identity.accounts.schemas import (
     AccountCreate,
     AccountRead,
+    RefreshRequest,
     RolesUpdate,
     SignIn,
     TokenRead,
@@ -26,6 +27,22 @@ async def sign_in(rt: RuntimeDep, body: SignIn) -> TokenRead:
     """Exchange email and password for a short-lived access token. After repeated failures
     an email is locked for a while (429 with Retry-After), whatever the next password."""
     return await service.sign_in(rt, body.email, body.password)
+
+
+@router.post("/auth/refresh", operation_id="auth:refresh", response_model=TokenRead,
+             responses=problem_responses(401, 422))
+async def refresh(rt: RuntimeDep, body: RefreshRequest) -> TokenRead:
+    """Exchange a refresh token for a new access token and a new refresh token. Each refresh
+    token works once: presenting a used one ends the whole session."""
+    return await service.refresh(rt, body.refresh_token)
+
+
+@router.post("/auth/sign-out", operation_id="auth:sign_out", status_code=204,
+             responses=problem_responses(422))
+async def sign_out(rt: RuntimeDep, body: RefreshRequest) -> Response:
+    """End the session of this refresh token (its access tokens expire on their own)."""
+    await service.sign_out(rt, body.refresh_token)
+    return Response(status_code=204)
 
 
 @router.get("/accounts/me", operation_id="accounts:me", response_model=AccountRead,

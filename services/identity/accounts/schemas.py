@@ -20,6 +20,13 @@ class TokenRead(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+    refresh_token: str | None = Field(default=None, description=(
+        "Exchange at POST /auth/refresh for a new pair; each one works once."))
+    refresh_expires_in: int | None = None
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=16, max_length=200)
 
 
 class AccountCreate(BaseModel):

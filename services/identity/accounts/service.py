@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -16,10 +18,11 @@ from services.identity.accounts.exceptions import (
     AccountExists,
     AccountNotFound,
     InvalidCredentials,
+    InvalidRefreshToken,
     SignInLocked,
 )
 from services.identity.accounts.schemas import AccountCreate, AccountRead, TokenRead
-from services.identity.models import Account
+from services.identity.models import Account, RefreshToken
 from services.identity.settings import IdentitySettings
 from services.kit.authz import bump_rules_version
 from services.kit.db import UnitOfWork
@@ -49,8 +52,7 @@ class SignInThrottle:
     works, unthrottled, with a warning: Redis carries no data here."""
 
     def __init__(self, rt: Runtime) -> None:
-        settings = rt.settings
-        assert isinstance(settings, IdentitySettings)
+        settings = _settings(rt)
         self.redis = rt.redis
         self.limit, self.window = settings.sign_in_max_failures, settings.sign_in_lockout_s
 
@@ -112,12 +114,83 @@ async def sign_in(rt: Runtime, email: str, password: str) -> TokenRead:
         actor = subject_of(account.id) if account else f"email:{email}"
         await rt.audit.record(uow.session, actor=actor, action="auth.sign_in",
                               outcome="success" if ok else "failure")
+        refresh = await _new_refresh(rt, uow, account.id, uuid.uuid4()) \
+            if ok and account else None
     if not ok or account is None:
         await throttle.failed(email)
         raise InvalidCredentials("email or password is wrong")
     await throttle.succeeded(email)
-    token = rt.codec.issue(subject_of(account.id), email=account.email)
-    return TokenRead(access_token=token, expires_in=rt.settings.access_token_ttl_s)
+    return _tokens(rt, account, refresh)
+
+
+def _settings(rt: Runtime) -> IdentitySettings:
+    settings = rt.settings
+    assert isinstance(settings, IdentitySettings)
+    return settings
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _new_refresh(rt: Runtime, uow: UnitOfWork, account_id: uuid.UUID,
+                       family: uuid.UUID) -> str:
+    token = secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(seconds=_settings(rt).refresh_token_ttl_s)
+    uow.session.add(RefreshToken(account_id=account_id, family_id=family,
+                                 token_hash=_hash(token), expires_at=expires))
+    await uow.session.flush()
+    return token
+
+
+def _tokens(rt: Runtime, account: Account, refresh: str | None) -> TokenRead:
+    return TokenRead(access_token=rt.codec.issue(subject_of(account.id), email=account.email),
+                     expires_in=rt.settings.access_token_ttl_s, refresh_token=refresh,
+                     refresh_expires_in=_settings(rt).refresh_token_ttl_s if refresh else None)
+
+
+async def refresh(rt: Runtime, token: str) -> TokenRead:
+    """A used refresh token gives a new access token and a new refresh token of the same
+    session. One presented a second time means it was copied: the whole session is revoked
+    (and the refusal committed, so it sticks)."""
+    refused: str | None = None
+    async with rt.db.unit_of_work() as uow:
+        row = await repo.refresh_by_hash(uow.session, _hash(token))
+        account = await repo.by_id(uow.session, row.account_id) if row else None
+        now = datetime.now(UTC)
+        if row is None or account is None:
+            refused = "refresh token is not valid"
+        else:
+            actor = subject_of(account.id)
+            if row.used_at is not None or row.revoked_at is not None:
+                refused = "refresh token was already used or revoked; the session is ended"
+                if row.used_at is not None:
+                    await repo.revoke_family(uow.session, row.family_id)
+            elif row.expires_at <= now:
+                refused = "refresh token has expired; sign in again"
+            elif not account.active:
+                refused = "the account is disabled"
+                await repo.revoke_family(uow.session, row.family_id)
+            await rt.audit.record(uow.session, actor=actor, action="auth.refresh",
+                                  outcome="failure" if refused else "success",
+                                  detail={"session": str(row.family_id),
+                                          **({"reason": refused} if refused else {})})
+            if not refused:
+                row.used_at = now
+                new = await _new_refresh(rt, uow, account.id, row.family_id)
+    if refused or account is None:
+        raise InvalidRefreshToken(refused or "refresh token is not valid")
+    return _tokens(rt, account, new)
+
+
+async def sign_out(rt: Runtime, token: str) -> None:
+    """Ends the session the refresh token belongs to; an unknown token changes nothing."""
+    async with rt.db.unit_of_work() as uow:
+        row = await repo.refresh_by_hash(uow.session, _hash(token))
+        if row is not None:
+            await repo.revoke_family(uow.session, row.family_id)
+            await rt.audit.record(uow.session, actor=subject_of(row.account_id),
+                                  action="auth.sign_out", detail={"session": str(row.family_id)})
 
 
 def _read(account: Account, roles: list[str]) -> AccountRead:

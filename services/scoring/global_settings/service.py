@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.db import UnitOfWork, advisory_xact_lock
@@ -104,12 +104,21 @@ def counting_part(settings: GlobalSettings) -> dict[str, Any]:
                                   for c in settings.custom_indicators]}
 
 
+# Versions never change once written: the one in force is looked up by number, and read and
+# parsed only the first time (scoring asks for it on every pass).
+_by_version: dict[int, Effective] = {}
+
+
 async def current(session: AsyncSession) -> Effective:
-    row = (await session.execute(
-        select(SettingsVersion).order_by(SettingsVersion.version.desc()).limit(1))).scalar()
-    if row is None:
+    version = (await session.execute(select(func.max(SettingsVersion.version)))).scalar()
+    if version is None:
         return effective(0, GlobalSettings())
-    return effective(row.version, GlobalSettings.model_validate(row.settings))
+    if version not in _by_version:
+        row = await session.get(SettingsVersion, version)
+        assert row is not None
+        _by_version.clear()
+        _by_version[version] = effective(version, GlobalSettings.model_validate(row.settings))
+    return _by_version[version]
 
 
 async def read(uow: UnitOfWork) -> SettingsRead:

@@ -439,7 +439,6 @@ async def rescore(uow: UnitOfWork, eff: Effective,
         if by_policy.get(policy.id):
             appended += await _store(uow, eff, policy, scorer.rules[policy.id],
                                      by_policy[policy.id], scorer)
-    await uow.session.flush()
     if appended:
         uow.enqueue_after_commit(CASES_QUEUE, "alert.sync")
     return appended

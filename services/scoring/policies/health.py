@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring.engine.catalogue import PREREQUISITE_SOURCES, TEMPLATES, Indicator
+from services.scoring.engine.catalogue import (
+    PREREQUISITE_SOURCES,
+    TEMPLATES,
+    TRIGGER_KINDS,
+    Indicator,
+)
 from services.scoring.global_settings.service import Effective
 from services.scoring.models import Policy
 from services.scoring.policies.schemas import HealthReason, PolicyHealth
@@ -18,8 +23,9 @@ from services.scoring.policies.schemas import HealthReason, PolicyHealth
 STALE_DAYS = 7
 TRIGGER_SHARE = 0.15
 MIN_ACTIVE_FOR_SHARE = 10
-STORED_TRIGGERS = ("hr.resignation", "hr.termination", "dlp.high", "endpoint_security.alert",
-                   "hr.risky")
+# Triggers scoring stores from events (the others are memberships or activity itself).
+STORED_TRIGGERS = tuple(k for k in TRIGGER_KINDS
+                        if k not in ("priority_group", "indicator_activity", "manual"))
 SOURCE_NAMES = {"hr": "HR", "dlp": "DLP", "endpoint_security": "endpoint-security",
                 "health_records": "health-record"}
 

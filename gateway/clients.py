@@ -171,6 +171,35 @@ class Services:
         body = {"case_id": uuid_segment(case_id, "caseId"), "justification": justification}
         return await self._call("identity", "POST", f"/people/{seg}/reveal", json=body)
 
+    async def reveal_requests(self, *, status: str | None, subject_id: str | None,
+                              cursor: str | None, limit: int) -> dict[str, Any]:
+        return await self._call("identity", "GET", "/reveal-requests", params={
+            "status": status, "cursor": cursor, "limit": limit,
+            "subject_id": uuid_segment(subject_id, "subjectId") if subject_id else None})
+
+    async def reveal_decide(self, request_id: str, decision: str, reason: str | None
+                            ) -> dict[str, Any]:
+        seg = uuid_segment(request_id, "requestId")
+        return await self._call("identity", "POST", f"/reveal-requests/{seg}/{decision}",
+                                json=_drop_none({"reason": reason}))
+
+    # identity: privacy and access scopes
+
+    async def privacy_get(self) -> dict[str, Any]:
+        return await self._call("identity", "GET", "/privacy")
+
+    async def privacy_put(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("identity", "PUT", "/privacy", json=_drop_none(body))
+
+    async def scope_get(self, account_id: str) -> dict[str, Any]:
+        seg = uuid_segment(account_id, "accountId")
+        return await self._call("identity", "GET", f"/accounts/{seg}/scope")
+
+    async def scope_put(self, account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        seg = uuid_segment(account_id, "accountId")
+        body["case_ids"] = [uuid_segment(c, "caseIds") for c in body["case_ids"]]
+        return await self._call("identity", "PUT", f"/accounts/{seg}/scope", json=body)
+
     # identity: audit log
 
     async def audit_query(self, *, actor: str | None = None, action: str | None = None,

@@ -12,7 +12,8 @@ from gateway.context import Info
 from gateway.schema.common import INPUT, parse_optional_datetime
 
 
-@strawberry.enum(description="A role of the combined Insider Risk Management group.")
+@strawberry.enum(description="A role: the reference product's four, their combined group, "
+                             "and the case viewer.")
 class Role(Enum):
     ADMIN = strawberry.enum_value(
         "Admin", description="Policies, global settings, indicators, role assignments.")
@@ -21,6 +22,11 @@ class Role(Enum):
     INVESTIGATOR = strawberry.enum_value(
         "Investigator", description="As Analyst, plus the content explorer and reveal.")
     AUDITOR = strawberry.enum_value("Auditor", description="The audit log only.")
+    INSIDER_RISK_MANAGEMENT = strawberry.enum_value(
+        "InsiderRiskManagement", description="The combined group: all four roles above.")
+    CASE_VIEWER = strawberry.enum_value(
+        "CaseViewer", description="Reads the cases shared with it (an HR or Legal contact), "
+                                  "nothing else.")
 
 
 @strawberry.type(description="A staff account.")

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.identity.access import service as access_service
+from services.identity.access.router import router as access_router
 from services.identity.accounts import repository as accounts_repo
 from services.identity.accounts.router import router as accounts_router
 from services.identity.audit.router import router as audit_router
 from services.identity.people.crypto import IdentityVault
 from services.identity.people.router import router as people_router
+from services.identity.privacy.router import router as privacy_router
+from services.identity.reveals.router import router as reveals_router
 from services.identity.roles.router import router as roles_router
 from services.identity.settings import IdentitySettings
 from services.kit.app import create_app
 from services.kit.runtime import Runtime
+from services.kit.scopes import AccessScope
 
 
 def build_runtime(settings: IdentitySettings | None = None) -> Runtime:
@@ -24,7 +29,12 @@ def build_runtime(settings: IdentitySettings | None = None) -> Runtime:
             by_subject = await accounts_repo.roles_by_subject(session)
         return [(s, r) for s, roles in by_subject.items() for r in roles]
 
-    rt = Runtime("identity", settings, load_assignments)
+    async def load_scope(subject: str) -> AccessScope:
+        async with rt.db.sessionmaker() as session:
+            resolved = await access_service.resolve(session, subject)
+        return AccessScope.from_wire(resolved.model_dump(mode="json"))
+
+    rt = Runtime("identity", settings, load_assignments, load_scope)
     return rt
 
 
@@ -34,7 +44,8 @@ def _setup(app: FastAPI, rt: Runtime) -> None:
 
 def create() -> FastAPI:
     return create_app("identity", "OpenIRM identity", build_runtime,
-                      [accounts_router, roles_router, people_router, audit_router],
+                      [accounts_router, access_router, roles_router, people_router, reveals_router,
+                       privacy_router, audit_router],
                       "Staff accounts and tokens, role assignments, the monitored-person "
                       "directory and pseudonym map, reveal, and the audit-log API.",
                       setup=_setup)

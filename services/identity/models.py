@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 SCHEMA = "identity"
@@ -89,3 +99,59 @@ class RevealGrant(SQLModel, table=True):
     justification: str = Field(sa_column=Column(String(2000), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_col())
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AccessScope(SQLModel, table=True):
+    """What part of the monitored population a staff account or client may see. With no
+    departments and no regions, a reviewer sees everyone; otherwise only people of the listed
+    departments or regions. `case_ids` are cases shared with a case viewer."""
+
+    __tablename__ = "access_scope"
+    __table_args__ = {"schema": SCHEMA}
+
+    subject: str = Field(sa_column=Column(String(200), primary_key=True))
+    departments: list[str] = Field(default_factory=list,
+                                   sa_column=Column(JSONB, nullable=False,
+                                                    server_default=text("'[]'::jsonb")))
+    regions: list[str] = Field(default_factory=list,
+                               sa_column=Column(JSONB, nullable=False,
+                                                server_default=text("'[]'::jsonb")))
+    case_ids: list[str] = Field(default_factory=list,
+                                sa_column=Column(JSONB, nullable=False,
+                                                 server_default=text("'[]'::jsonb")))
+    updated_at: datetime | None = Field(default=None, sa_column=_now_col())
+
+
+class PrivacySetting(SQLModel, table=True):
+    """The single row of privacy settings (id 1)."""
+
+    __tablename__ = "privacy_setting"
+    __table_args__ = (CheckConstraint("id = 1", name="privacy_setting_single_row"),
+                      {"schema": SCHEMA})
+
+    id: int = Field(default=1, primary_key=True)
+    pseudonymise: bool = True
+    two_person_reveal: bool = False
+    reveal_ttl_s: int = 8 * 3600
+    updated_by: str | None = Field(default=None, sa_column=Column(String(200)))
+    updated_at: datetime | None = Field(default=None, sa_column=_now_col())
+
+
+class RevealRequest(SQLModel, table=True):
+    """An Investigator's request to see who a person is, for one case. Granted at once, or,
+    under the two-person rule, once a second Investigator or Admin approves it."""
+
+    __tablename__ = "reveal_request"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject_id: uuid.UUID = Field(index=True)
+    case_id: uuid.UUID
+    requested_by: str = Field(sa_column=Column(String(200), nullable=False, index=True))
+    justification: str = Field(sa_column=Column(String(2000), nullable=False))
+    status: str = Field(sa_column=Column(String(20), nullable=False, index=True))
+    decided_by: str | None = Field(default=None, sa_column=Column(String(200)))
+    decision_reason: str | None = Field(default=None, sa_column=Column(String(2000)))
+    created_at: datetime | None = Field(default=None, sa_column=_now_col())
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    grant_id: uuid.UUID | None = None

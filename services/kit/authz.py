@@ -12,7 +12,8 @@ from pathlib import Path
 import casbin
 from redis.asyncio import Redis
 
-ROLES = ("Admin", "Analyst", "Investigator", "Auditor")
+ROLES = ("Admin", "Analyst", "Investigator", "Auditor", "InsiderRiskManagement",
+         "CaseViewer")
 RULES_VERSION_KEY = "openirm:authz:version"
 _HERE = Path(__file__).parent
 

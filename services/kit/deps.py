@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.kit.db import UnitOfWork
 from services.kit.errors import Forbidden, Unauthenticated
 from services.kit.runtime import Runtime
+from services.kit.scopes import AccessScope
 from services.kit.tokens import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT issued by the identity service")
@@ -66,3 +68,21 @@ def require(obj: str, act: str, *, audit_denied: bool = False):
 
 def caller_token(request: Request) -> str:
     return request.state.token
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A caller Casbin let through, with the part of the population they may see."""
+
+    principal: Principal
+    scope: AccessScope
+
+
+def require_scoped(obj: str, act: str, *, audit_denied: bool = False):
+    """As `require`, plus the caller's access scope (services see everyone)."""
+    allowed = require(obj, act, audit_denied=audit_denied)
+
+    async def dependency(request: Request, principal: Principal = allowed) -> Caller:
+        return Caller(principal, await get_runtime(request).scopes.of(principal))
+
+    return Depends(dependency)

@@ -13,13 +13,15 @@ from services.kit.authz import Authorizer, RuleLoader
 from services.kit.clients import ServiceClient, ServiceTokens
 from services.kit.db import Database
 from services.kit.jobs import JobQueue
+from services.kit.scopes import AccessScope, ScopeLoader, ScopeResolver
 from services.kit.settings import KitSettings
 from services.kit.tokens import TokenCodec
 
 
 class Runtime:
     def __init__(self, name: str, settings: KitSettings,
-                 load_assignments: RuleLoader | None = None) -> None:
+                 load_assignments: RuleLoader | None = None,
+                 load_scope: ScopeLoader | None = None) -> None:
         self.name, self.settings = name, settings
         self.db = Database(settings.database_url)
         self.queue = JobQueue(settings.redis_url)
@@ -36,12 +38,17 @@ class Runtime:
             for name in ("identity", "ingest", "scoring", "cases"))
         self.authorizer = Authorizer(load_assignments or self._assignments_from_identity,
                                      self.redis)
+        self.scopes = ScopeResolver(load_scope or self._scope_from_identity, self.redis)
         self.audit = AuditWriter(name)
         self.on_close: list[Callable[[], Awaitable[None]]] = []
 
     async def _assignments_from_identity(self) -> list[tuple[str, str]]:
         rows = await self.identity.request("GET", "/roles/assignments")
         return [(row["subject"], row["role"]) for row in rows]
+
+    async def _scope_from_identity(self, subject: str) -> AccessScope:
+        return AccessScope.from_wire(await self.identity.request(
+            "GET", "/access/scope", params={"subject": subject}))
 
     async def close(self) -> None:
         for callback in self.on_close:

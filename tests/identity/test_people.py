@@ -66,6 +66,7 @@ async def test_reveal_needs_an_active_case_and_a_current_role(api: Api,
     granted = await http.post(f"{api.identity}/people/{subject}/reveal", headers=inv,
                               json={"case_id": case_id, "justification": "HR needs the name"})
     assert granted.status_code == 201
+    assert granted.json()["status"] == "granted"
     assert granted.json()["identity"]["display_name"] == "Robin Reveal"
     seen = (await http.get(f"{api.identity}/people/{subject}", headers=inv)).json()
     assert seen["revealed"] is True and seen["revealed_for_cases"] == [case_id]

@@ -18,8 +18,12 @@ async def get(session: AsyncSession, alert_id: uuid.UUID, *, for_update: bool = 
 
 
 async def page(session: AsyncSession, *, status: str | None, severity: str | None,
-               after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Alert]:
+               after: tuple[datetime, uuid.UUID] | None, limit: int,
+               subjects: list[uuid.UUID] | None = None) -> list[Alert]:
+    """`subjects`: only alerts about these people (a scoped reviewer); None for all."""
     stmt = select(Alert).order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
+    if subjects is not None:
+        stmt = stmt.where(Alert.subject_id.in_(subjects))
     if status:
         stmt = stmt.where(Alert.status == status)
     if severity:

@@ -12,22 +12,27 @@ from services.cases.alerts.schemas import AlertConfirm, AlertDismiss, AlertPage,
 from services.cases.cases import service as case_service
 from services.cases.models import Alert
 from services.kit.db import UnitOfWork
+from services.kit.deps import Caller
 from services.kit.pagination import decode_keyset, encode_keyset
 from services.kit.runtime import Runtime
+from services.kit.scopes import AccessScope
 
 
-async def list_alerts(uow: UnitOfWork, *, status: str | None, severity: str | None,
-                      cursor: str | None, limit: int) -> AlertPage:
+async def list_alerts(uow: UnitOfWork, scope: AccessScope, *, status: str | None,
+                      severity: str | None, cursor: str | None, limit: int) -> AlertPage:
     rows = await repo.page(uow.session, status=status, severity=severity,
-                           after=decode_keyset(cursor), limit=limit + 1)
+                           after=decode_keyset(cursor), limit=limit + 1,
+                           subjects=scope.subject_list())
     items = [AlertRead.model_validate(a) for a in rows[:limit]]
     nxt = encode_keyset(items[-1].created_at, items[-1].id) if len(rows) > limit else None
     return AlertPage(items=items, next_cursor=nxt)
 
 
-async def get_alert(uow: UnitOfWork, alert_id: uuid.UUID, *, for_update: bool = False) -> Alert:
+async def get_alert(uow: UnitOfWork, alert_id: uuid.UUID, scope: AccessScope, *,
+                    for_update: bool = False) -> Alert:
+    """An alert about someone outside the caller's scope does not exist for them."""
     alert = await repo.get(uow.session, alert_id, for_update=for_update)
-    if alert is None:
+    if alert is None or not scope.sees(alert.subject_id):
         raise AlertNotFound("no such alert")
     return alert
 
@@ -38,13 +43,15 @@ def _require_open(alert: Alert) -> None:
                            extra={"current_status": alert.status})
 
 
-async def confirm(rt: Runtime, uow: UnitOfWork, actor: str, alert_id: uuid.UUID,
+async def confirm(rt: Runtime, uow: UnitOfWork, caller: Caller, alert_id: uuid.UUID,
                   body: AlertConfirm) -> AlertRead:
     """Confirm into a new case, or into an existing active case about the same person."""
-    alert = await get_alert(uow, alert_id, for_update=True)
+    actor = caller.principal.subject
+    alert = await get_alert(uow, alert_id, caller.scope, for_update=True)
     _require_open(alert)
     if body.case_id:
-        case = await case_service.get_active_for_subject(uow, body.case_id, alert.subject_id)
+        case = await case_service.get_active_for_subject(uow, body.case_id, alert.subject_id,
+                                                         caller.scope)
     else:
         title = body.title or f"{alert.policy_name}: {alert.alias}"
         case = await case_service.open_case(rt, uow, actor, title, alert.subject_id, alert.alias)
@@ -58,9 +65,10 @@ async def confirm(rt: Runtime, uow: UnitOfWork, actor: str, alert_id: uuid.UUID,
     return AlertRead.model_validate(alert)
 
 
-async def dismiss(rt: Runtime, uow: UnitOfWork, actor: str, alert_id: uuid.UUID,
+async def dismiss(rt: Runtime, uow: UnitOfWork, caller: Caller, alert_id: uuid.UUID,
                   body: AlertDismiss) -> AlertRead:
-    alert = await get_alert(uow, alert_id, for_update=True)
+    actor = caller.principal.subject
+    alert = await get_alert(uow, alert_id, caller.scope, for_update=True)
     _require_open(alert)
     alert.status, alert.dismiss_reason = "dismissed", body.reason.value
     alert.dismiss_comment, alert.updated_at = body.comment, func.now()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases.models import Case, Note
@@ -18,8 +18,13 @@ async def get(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = F
 
 
 async def page(session: AsyncSession, *, status: str | None,
-               after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Case]:
+               after: tuple[datetime, uuid.UUID] | None, limit: int,
+               subjects: list[uuid.UUID] | None = None,
+               shared: list[uuid.UUID] | None = None) -> list[Case]:
+    """`subjects`: only cases about these people, plus the `shared` cases; None for all."""
     stmt = select(Case).order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
+    if subjects is not None:
+        stmt = stmt.where(or_(Case.subject_id.in_(subjects), Case.id.in_(shared or [])))
     if status:
         stmt = stmt.where(Case.status == status)
     if after:

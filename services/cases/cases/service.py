@@ -11,20 +11,25 @@ from services.cases.cases.exceptions import CaseClosed, CaseNotFound, CaseSubjec
 from services.cases.cases.schemas import CaseClose, CasePage, CaseRead, NoteCreate, NoteRead
 from services.cases.models import Case, Note
 from services.kit.db import UnitOfWork
+from services.kit.deps import Caller
 from services.kit.pagination import decode_keyset, encode_keyset
 from services.kit.runtime import Runtime
+from services.kit.scopes import AccessScope
 
 
-async def get_case(uow: UnitOfWork, case_id: uuid.UUID, *, for_update: bool = False) -> Case:
+async def get_case(uow: UnitOfWork, case_id: uuid.UUID, scope: AccessScope, *,
+                   for_update: bool = False) -> Case:
+    """A case about someone outside the caller's scope, and not shared with them, does not
+    exist for them."""
     case = await repo.get(uow.session, case_id, for_update=for_update)
-    if case is None:
+    if case is None or not scope.sees(case.subject_id, case.id):
         raise CaseNotFound("no such case")
     return case
 
 
-async def get_active_for_subject(uow: UnitOfWork, case_id: uuid.UUID, subject_id: uuid.UUID
-                                 ) -> Case:
-    case = await get_case(uow, case_id, for_update=True)
+async def get_active_for_subject(uow: UnitOfWork, case_id: uuid.UUID,
+                                 subject_id: uuid.UUID, scope: AccessScope) -> Case:
+    case = await get_case(uow, case_id, scope, for_update=True)
     if case.status != "active":
         raise CaseClosed("the case is closed")
     if case.subject_id != subject_id:
@@ -43,18 +48,20 @@ async def open_case(rt: Runtime, uow: UnitOfWork, actor: str, title: str,
     return case
 
 
-async def list_cases(uow: UnitOfWork, *, status: str | None, cursor: str | None, limit: int
-                     ) -> CasePage:
+async def list_cases(uow: UnitOfWork, scope: AccessScope, *, status: str | None,
+                     cursor: str | None, limit: int) -> CasePage:
     rows = await repo.page(uow.session, status=status, after=decode_keyset(cursor),
-                           limit=limit + 1)
+                           limit=limit + 1, subjects=scope.subject_list(),
+                           shared=sorted(scope.cases))
     items = [CaseRead.model_validate(c) for c in rows[:limit]]
     nxt = encode_keyset(items[-1].created_at, items[-1].id) if len(rows) > limit else None
     return CasePage(items=items, next_cursor=nxt)
 
 
-async def add_note(rt: Runtime, uow: UnitOfWork, actor: str, case_id: uuid.UUID,
+async def add_note(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID,
                    body: NoteCreate) -> NoteRead:
-    case = await get_case(uow, case_id, for_update=True)
+    actor = caller.principal.subject
+    case = await get_case(uow, case_id, caller.scope, for_update=True)
     if case.status != "active":
         raise CaseClosed("notes cannot be added to a closed case")
     note = Note(case_id=case_id, author=actor, body=body.body)
@@ -67,17 +74,19 @@ async def add_note(rt: Runtime, uow: UnitOfWork, actor: str, case_id: uuid.UUID,
     return NoteRead.model_validate(note)
 
 
-async def list_notes(uow: UnitOfWork, case_id: uuid.UUID) -> list[NoteRead]:
-    await get_case(uow, case_id)
+async def list_notes(uow: UnitOfWork, case_id: uuid.UUID, scope: AccessScope
+                     ) -> list[NoteRead]:
+    await get_case(uow, case_id, scope)
     return [NoteRead.model_validate(n) for n in await repo.notes(uow.session, case_id)]
 
 
-async def close(rt: Runtime, uow: UnitOfWork, actor: str, case_id: uuid.UUID, body: CaseClose
-                ) -> CaseRead:
+async def close(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID,
+                body: CaseClose) -> CaseRead:
     """Close with a classification and the action taken; its confirmed alerts are resolved."""
     from services.cases.alerts.repository import of_case
 
-    case = await get_case(uow, case_id, for_update=True)
+    actor = caller.principal.subject
+    case = await get_case(uow, case_id, caller.scope, for_update=True)
     if case.status != "active":
         raise CaseClosed("the case is already closed")
     case.status, case.classification = "closed", body.classification.value

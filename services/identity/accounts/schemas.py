@@ -8,7 +8,10 @@ from pydantic import BaseModel, Field
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,255}$"
 
-Role = Literal["Admin", "Analyst", "Investigator", "Auditor"]
+# The four roles of the reference product, its combined group (all four), and the case viewer
+# (an HR or Legal contact who reads the cases shared with them, nothing else).
+Role = Literal["Admin", "Analyst", "Investigator", "Auditor", "InsiderRiskManagement",
+               "CaseViewer"]
 
 
 class SignIn(BaseModel):
@@ -33,7 +36,7 @@ class AccountCreate(BaseModel):
     email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
     display_name: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=12, max_length=1024)
-    roles: list[Role] = Field(default_factory=list, max_length=4)
+    roles: list[Role] = Field(default_factory=list, max_length=6)
 
 
 class AccountRead(BaseModel):
@@ -46,4 +49,4 @@ class AccountRead(BaseModel):
 
 
 class RolesUpdate(BaseModel):
-    roles: list[Role] = Field(max_length=4)
+    roles: list[Role] = Field(max_length=6)

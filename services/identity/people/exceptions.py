@@ -1,13 +1,5 @@
-from services.kit.errors import Conflict, NotFound
+from services.kit.errors import NotFound
 
 
 class PersonNotFound(NotFound):
     code = "person_not_found"
-
-
-class CaseMismatch(Conflict):
-    code = "case_subject_mismatch"
-
-
-class CaseNotActive(Conflict):
-    code = "case_not_active"

@@ -13,10 +13,8 @@ from services.identity.people.schemas import (
     PersonUpserted,
     ResolveRequest,
     ResolveResponse,
-    RevealGrantRead,
-    RevealRequest,
 )
-from services.kit.deps import RuntimeDep, UoW, caller_token, require
+from services.kit.deps import Caller, RuntimeDep, UoW, require, require_scoped
 from services.kit.errors import problem_responses
 from services.kit.tokens import Principal
 
@@ -50,18 +48,9 @@ async def resolve(request: Request, rt: RuntimeDep, uow: UoW, body: ResolveReque
 @router.get("/people/{subject_id}", operation_id="people:get", response_model=PersonRead,
             responses=problem_responses(401, 403, 404))
 async def get_person(request: Request, rt: RuntimeDep, uow: UoW, subject_id: uuid.UUID,
-                     principal: Annotated[Principal, require("people", "read")]) -> PersonRead:
-    """The person as the caller may see them: alias, identity only under a reveal grant."""
-    return await service.read(rt, _vault(request), uow, principal.subject, subject_id)
+                     caller: Annotated[Caller, require_scoped("people", "read")]) -> PersonRead:
+    """The person as the caller may see them: by alias while the privacy setting is on, with
+    the identity only under the caller's own reveal grant (each such read is audited); by
+    name when it is off. A person outside the caller's scope is not found."""
+    return await service.read(rt, _vault(request), uow, caller, subject_id)
 
-
-@router.post("/people/{subject_id}/reveal", operation_id="people:reveal",
-             response_model=RevealGrantRead, status_code=201,
-             responses=problem_responses(401, 403, 404, 409, 422))
-async def reveal(request: Request, rt: RuntimeDep, uow: UoW, subject_id: uuid.UUID,
-                 body: RevealRequest,
-                 principal: Annotated[Principal, require("people", "reveal", audit_denied=True)]
-                 ) -> RevealGrantRead:
-    """Reveal a person's identity for a case, with a justification (Investigators only)."""
-    return await service.reveal(rt, _vault(request), uow, principal.subject,
-                                caller_token(request), subject_id, body)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -52,15 +51,3 @@ class PersonRead(PersonRef):
     identity: Identity | None = None
     revealed_for_cases: list[uuid.UUID] = Field(default_factory=list)
 
-
-class RevealRequest(BaseModel):
-    case_id: uuid.UUID
-    justification: str = Field(min_length=10, max_length=2000)
-
-
-class RevealGrantRead(BaseModel):
-    id: uuid.UUID
-    subject_id: uuid.UUID
-    case_id: uuid.UUID
-    expires_at: datetime
-    identity: Identity

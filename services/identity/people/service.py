@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from services.identity.models import RevealGrant
 from services.identity.people import repository as repo
 from services.identity.people.crypto import IdentityVault, alias_for, normalise_identifier
-from services.identity.people.exceptions import CaseMismatch, CaseNotActive, PersonNotFound
+from services.identity.people.exceptions import PersonNotFound
 from services.identity.people.schemas import (
     Identity,
     PersonRead,
     PersonUpsert,
     PersonUpserted,
     ResolvedActor,
-    RevealGrantRead,
-    RevealRequest,
 )
+from services.identity.privacy import repository as privacy_repo
 from services.kit.db import UnitOfWork
+from services.kit.deps import Caller
 from services.kit.runtime import Runtime
 
 
@@ -74,58 +73,35 @@ async def upsert(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
     return PersonUpserted(created=bool(created))
 
 
-def _account_id(principal_subject: str) -> uuid.UUID | None:
-    kind, _, raw = principal_subject.partition(":")
+def account_id_of(subject: str) -> uuid.UUID | None:
+    """The staff account id of a `user:<id>` caller; None for clients and services."""
+    kind, _, raw = subject.partition(":")
     return uuid.UUID(raw) if kind == "user" else None
 
 
-async def read(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, principal_subject: str,
+async def read(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, caller: Caller,
                subject_id: uuid.UUID) -> PersonRead:
     """A grant is honoured only while its holder may still reveal (a demoted Investigator
     sees aliases again)."""
     person = await repo.get(uow.session, subject_id)
-    if person is None:
+    if person is None or not caller.scope.sees(subject_id):
         raise PersonNotFound("no such person")
     out = PersonRead(subject_id=person.subject_id, alias=person.alias)
-    account_id = _account_id(principal_subject)
-    if account_id is not None and await rt.authorizer.allowed(principal_subject, "people",
-                                                               "reveal"):
-        grants = await repo.active_grants(uow.session, subject_id, account_id, datetime.now(UTC))
-        if grants:
-            out.revealed = True
-            out.identity = Identity(**vault.open(person.identity_ct))
-            out.revealed_for_cases = sorted({g.case_id for g in grants})
+    privacy = await privacy_repo.current(uow.session)
+    if not privacy.pseudonymise:
+        out.identity = Identity(**vault.open(person.identity_ct))
+        return out
+    subject = caller.principal.subject
+    account_id = account_id_of(subject)
+    if account_id is None or not await rt.authorizer.allowed(subject, "people", "reveal"):
+        return out
+    grants = await repo.active_grants(uow.session, subject_id, account_id, datetime.now(UTC))
+    if grants:
+        out.revealed = True
+        out.identity = Identity(**vault.open(person.identity_ct))
+        out.revealed_for_cases = sorted({g.case_id for g in grants})
+        await rt.audit.record(uow.session, actor=subject, action="person.reveal.use",
+                              target=f"subject:{subject_id}",
+                              detail={"grant_ids": sorted(str(g.id) for g in grants),
+                                      "case_ids": [str(c) for c in out.revealed_for_cases]})
     return out
-
-
-async def reveal(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, principal_subject: str,
-                 caller_token: str, subject_id: uuid.UUID, body: RevealRequest
-                 ) -> RevealGrantRead:
-    """Grant the caller sight of the person for one case, after checking with the cases
-    service (as the caller) that the case exists and concerns this person."""
-    person = await repo.get(uow.session, subject_id)
-    if person is None:
-        raise PersonNotFound("no such person")
-    case = await rt.cases.request("GET", f"/cases/{body.case_id}", token=caller_token)
-    if case.get("subject_id") != str(subject_id):
-        raise CaseMismatch("that case does not concern this person")
-    if case.get("status") != "active":
-        raise CaseNotActive("identities are revealed for active cases only")
-    account_id = _account_id(principal_subject)
-    if account_id is None:
-        raise PersonNotFound("only staff accounts can reveal")
-    grant = RevealGrant(subject_id=subject_id, case_id=body.case_id, account_id=account_id,
-                        justification=body.justification,
-                        expires_at=datetime.now(UTC) + timedelta(seconds=rt.settings.reveal_ttl_s))
-    uow.session.add(grant)
-    await uow.session.flush()
-    await rt.audit.record(uow.session, actor=principal_subject, action="person.reveal",
-                          target=f"subject:{subject_id}",
-                          detail={"case_id": str(body.case_id),
-                                  "justification": body.justification,
-                                  "grant_id": str(grant.id),
-                                  "expires_at": grant.expires_at.isoformat()})
-    return RevealGrantRead(id=grant.id, subject_id=subject_id, case_id=body.case_id,
-                           expires_at=grant.expires_at,
-                           identity=Identity(**vault.open(person.identity_ct)))
-

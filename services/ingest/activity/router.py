@@ -10,17 +10,16 @@ from services.ingest.activity import service
 from services.ingest.activity.schemas import ActivityPage, ActivitySummary
 from services.ingest.deps import IngestRuntimeDep
 from services.ingest.events.catalogue import ActivityType, Category
-from services.kit.deps import UoW, require
+from services.kit.deps import Caller, UoW, require_scoped
 from services.kit.errors import problem_responses
-from services.kit.tokens import Principal
 
 router = APIRouter(tags=["activity"])
 
 
 @router.get("/activity", operation_id="activity:list", response_model=ActivityPage,
-            responses=problem_responses(401, 403, 422))
+            responses=problem_responses(401, 403, 404, 422))
 async def list_activity(rt: IngestRuntimeDep, uow: UoW,
-                        principal: Annotated[Principal, require("activity", "read")],
+                        caller: Annotated[Caller, require_scoped("activity", "read")],
                         subject_id: uuid.UUID,
                         since: datetime | None = None, until: datetime | None = None,
                         type: Annotated[list[ActivityType] | None, Query()] = None,
@@ -30,15 +29,17 @@ async def list_activity(rt: IngestRuntimeDep, uow: UoW,
     """One person's activities in [since, until) (default: the last 30 days, at most 400),
     newest first, filtered by type and category. File names, paths, subjects, URLs and the
     original record only for roles that may see content."""
-    content = await rt.authorizer.allowed(principal.subject, "content", "read")
+    caller.scope.check(subject_id)
+    content = await rt.authorizer.allowed(caller.principal.subject, "content", "read")
     return await service.list_activity(uow, subject_id, since, until, type or [],
                                        category or [], cursor, limit, content)
 
 
 @router.get("/activity/summary", operation_id="activity:summary",
-            response_model=ActivitySummary, responses=problem_responses(401, 403, 422))
-async def summary(uow: UoW, _: Annotated[Principal, require("activity", "read")],
+            response_model=ActivitySummary, responses=problem_responses(401, 403, 404, 422))
+async def summary(uow: UoW, caller: Annotated[Caller, require_scoped("activity", "read")],
                   subject_id: uuid.UUID, since: datetime | None = None,
                   until: datetime | None = None) -> ActivitySummary:
     """Counts per UTC day and category, and totals per category and type, for charts."""
+    caller.scope.check(subject_id)
     return await service.summarise(uow, subject_id, since, until)

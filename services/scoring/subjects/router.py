@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from services.kit.deps import RuntimeDep, UoW, require
+from services.kit.deps import Caller, RuntimeDep, UoW, require, require_scoped
 from services.kit.errors import problem_responses
 from services.kit.tokens import Principal
 from services.scoring.subjects import service
@@ -22,7 +22,9 @@ router = APIRouter(tags=["subjects"])
 @router.get("/subjects/{subject_id}", operation_id="subjects:get", response_model=SubjectRead,
             responses=problem_responses(401, 403, 404, 422))
 async def get_subject(uow: UoW, subject_id: uuid.UUID,
-                      _: Annotated[Principal, require("scores", "read")]) -> SubjectRead:
+                      caller: Annotated[Caller, require_scoped("scores", "read")]
+                      ) -> SubjectRead:
+    caller.scope.check(subject_id)
     return await service.get(uow, subject_id)
 
 
@@ -47,8 +49,10 @@ async def add_violation(rt: RuntimeDep, uow: UoW, subject_id: uuid.UUID, body: V
 
 
 @router.get("/subjects/{subject_id}/scores", operation_id="subjects:scores",
-            response_model=list[ScoreRead], responses=problem_responses(401, 403, 422))
+            response_model=list[ScoreRead], responses=problem_responses(401, 403, 404, 422))
 async def list_scores(uow: UoW, subject_id: uuid.UUID,
-                      _: Annotated[Principal, require("scores", "read")]) -> list[ScoreRead]:
+                      caller: Annotated[Caller, require_scoped("scores", "read")]
+                      ) -> list[ScoreRead]:
     """The person's current score under every policy, with its contributions."""
+    caller.scope.check(subject_id)
     return await service.scores(uow, subject_id)

@@ -1,0 +1,5 @@
+from services.kit.errors import InvalidInput
+
+
+class InvalidSubject(InvalidInput):
+    code = "invalid_subject"

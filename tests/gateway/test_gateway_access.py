@@ -1,0 +1,139 @@
+"""The permission table of tests/test_access.py, walked over every GraphQL root field: each
+field answers FORBIDDEN to exactly the roles the REST operation behind it refuses, and
+UNAUTHENTICATED without a token."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    get_named_type,
+)
+
+from gateway.schema import schema
+from tests.conftest import ROLES, Api
+from tests.test_access import ALLOWED, EXTRA_ROLES
+
+# Root field -> the REST operation whose permission decides it (None: public).
+FIELDS: dict[str, str | None] = {
+    "me": "accounts:me",
+    "accounts": "accounts:list",
+    "alerts": "alerts:list",
+    "alert": "alerts:get",
+    "cases": "cases:list",
+    "case": "cases:get",
+    "person": "people:get",
+    "templates": "templates:list",
+    "indicators": "indicators:list",
+    "policies": "policies:list",
+    "policy": "policies:get",
+    "auditLog": "audit:query",
+    "verifyAuditChain": "audit:verify",
+    "revealRequests": "reveals:list",
+    "privacySettings": "privacy:get",
+    "accessScope": "accounts:get_scope",
+    "signIn": None,
+    "confirmAlert": "alerts:confirm",
+    "dismissAlert": "alerts:dismiss",
+    "addNote": "cases:add_note",
+    "closeCase": "cases:close",
+    "setIndicatorEnabled": "indicators:update",
+    "createPolicy": "policies:create",
+    "createAccount": "accounts:create",
+    "setRoles": "accounts:set_roles",
+    "revealPerson": "people:reveal",
+    "approveReveal": "reveals:approve",
+    "refuseReveal": "reveals:refuse",
+    "updatePrivacySettings": "privacy:update",
+    "setAccessScope": "accounts:set_scope",
+}
+# Fields that would change shared state for every other test if a role were let through.
+HARMLESS_INPUT = {"updatePrivacySettings": "{}"}
+
+GS = schema._schema
+
+
+def _roots() -> list[tuple[str, str, GraphQLField]]:
+    out = []
+    for kind, root in (("query", GS.query_type), ("mutation", GS.mutation_type)):
+        for name, f in root.fields.items():
+            out.append((kind, name, f))
+    return out
+
+
+def _value(type_, name: str) -> str:
+    """A literal for a required argument: well-formed, pointing at nothing."""
+    if isinstance(type_, GraphQLNonNull):
+        return _value(type_.of_type, name)
+    if isinstance(type_, GraphQLList):
+        return "[]"
+    if isinstance(type_, GraphQLEnumType):
+        return next(iter(type_.values))
+    if isinstance(type_, GraphQLInputObjectType):
+        parts = [f"{k}: {_value(f.type, k)}" for k, f in type_.fields.items()
+                 if isinstance(f.type, GraphQLNonNull)]
+        return "{" + ", ".join(parts) + "}"
+    assert isinstance(type_, GraphQLScalarType)
+    return {"ID": f'"{uuid.uuid4()}"', "Int": "1", "Float": "1.0", "Boolean": "true",
+            "DateTime": '"2026-01-01T00:00:00Z"'}.get(
+        type_.name, '"probe-value-1234567890@example.com"'
+        if "email" in name.lower() else '"a probe value long enough"')
+
+
+def _document(kind: str, name: str, f: GraphQLField) -> str:
+    def literal(arg: str, type_) -> str:
+        if arg == "input" and name in HARMLESS_INPUT:
+            return HARMLESS_INPUT[name]
+        return _value(type_, arg)
+
+    args = [f"{k}: {literal(k, a.type)}" for k, a in f.args.items()
+            if isinstance(a.type, GraphQLNonNull)]
+    selection = "" if isinstance(get_named_type(f.type), GraphQLScalarType) else \
+        " { __typename }"
+    return f"{kind} {{ {name}{'(' + ', '.join(args) + ')' if args else ''}{selection} }}"
+
+
+ROOTS = _roots()
+
+
+def test_every_root_field_has_a_permission() -> None:
+    assert {name for _, name, _ in ROOTS} == set(FIELDS)
+    assert {op for op in FIELDS.values() if op} <= set(ALLOWED)
+
+
+@pytest.mark.parametrize(("kind", "name", "field"), ROOTS, ids=[r[1] for r in ROOTS])
+async def test_every_field_checks_every_role(api: Api, http: httpx.AsyncClient, kind: str,
+                                             name: str, field: GraphQLField) -> None:
+    op = FIELDS[name]
+    if op is None:
+        return
+    document = _document(kind, name, field)
+
+    async def codes(token: str | None) -> set[str]:
+        headers = api.auth(token) if token else {}
+        resp = await http.post(api.gateway, json={"query": document}, headers=headers)
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        return {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+
+    assert "UNAUTHENTICATED" in await codes(None), document
+    callers = {role: (api.admin_token() if role == "Admin" else api.token(role))
+               for role in (*ROLES, *EXTRA_ROLES)}
+    callers["service"] = api.service_token()
+    for role, token in callers.items():
+        got = await codes(token)
+        allowed = role in ALLOWED[op] or (role == "InsiderRiskManagement"
+                                          and ALLOWED[op] & set(ROLES))
+        if allowed:
+            assert "FORBIDDEN" not in got, f"{name} should allow {role}: {got}"
+            assert "INTERNAL_SERVER_ERROR" not in got, f"{name} as {role}: {got}"
+        else:
+            assert got == {"FORBIDDEN"}, f"{name} should refuse {role}: {got}"

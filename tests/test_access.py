@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "accounts:list": {"Admin"},
     "accounts:set_roles": {"Admin"},
     "roles:assignments": {"Admin", "service"},
+    "roles:accounts": {"Admin", "service"},
     "people:upsert": {"Admin"},
     "people:resolve": {"service"},
     "people:get": READERS,

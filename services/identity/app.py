@@ -9,6 +9,7 @@ from services.identity.accounts.router import router as accounts_router
 from services.identity.audit.router import router as audit_router
 from services.identity.people.crypto import IdentityVault
 from services.identity.people.router import router as people_router
+from services.identity.roles import repository as roles_repo
 from services.identity.roles.router import router as roles_router
 from services.identity.settings import IdentitySettings
 from services.kit.app import create_app
@@ -24,7 +25,11 @@ def build_runtime(settings: IdentitySettings | None = None) -> Runtime:
             by_subject = await accounts_repo.roles_by_subject(session)
         return [(s, r) for s, roles in by_subject.items() for r in roles]
 
-    rt = Runtime("identity", settings, load_assignments)
+    async def load_accounts() -> dict[str, str]:
+        async with rt.db.sessionmaker() as session:
+            return dict(await roles_repo.active_accounts(session))
+
+    rt = Runtime("identity", settings, load_assignments, load_accounts)
     return rt
 
 

@@ -9,17 +9,18 @@ import httpx
 from redis.asyncio import Redis
 
 from services.kit.audit import AuditWriter
-from services.kit.authz import Authorizer, RuleLoader
+from services.kit.authz import AccountLoader, Authorizer, RuleLoader
 from services.kit.clients import ServiceClient, ServiceTokens
 from services.kit.db import Database
 from services.kit.jobs import JobQueue
 from services.kit.settings import KitSettings
-from services.kit.tokens import TokenCodec
+from services.kit.tokens import OidcIssuer, TokenCodec, TokenVerifier
 
 
 class Runtime:
     def __init__(self, name: str, settings: KitSettings,
-                 load_assignments: RuleLoader | None = None) -> None:
+                 load_assignments: RuleLoader | None = None,
+                 load_accounts: AccountLoader | None = None) -> None:
         self.name, self.settings = name, settings
         self.db = Database(settings.database_url)
         self.queue = JobQueue(settings.redis_url)
@@ -34,14 +35,30 @@ class Runtime:
         self.identity, self.ingest, self.scoring, self.cases = (
             ServiceClient(name, self.http, getattr(settings, f"{name}_url"), self.service_tokens)
             for name in ("identity", "ingest", "scoring", "cases"))
-        self.authorizer = Authorizer(load_assignments or self._assignments_from_identity,
-                                     self.redis)
+        oidc = settings.oidc_issuer
+        self.authorizer = Authorizer(
+            load_assignments or self._assignments_from_identity, self.redis,
+            load_accounts=(load_accounts or self._accounts_from_identity) if oidc else None)
+        self.verifier = TokenVerifier(self.codec)
+        if oidc:
+            assert settings.oidc_audience is not None
+            self.verifier = TokenVerifier(self.codec, OidcIssuer(
+                oidc, settings.oidc_audience, http=self.http, claim=settings.oidc_claim,
+                jwks_url=str(settings.oidc_jwks_url) if settings.oidc_jwks_url else None,
+                algorithms=settings.oidc_algorithms,
+                min_refetch_s=settings.oidc_jwks_min_refetch_s,
+                max_age_s=settings.oidc_jwks_max_age_s, leeway_s=settings.oidc_leeway_s,
+                timeout_s=min(5.0, settings.http_timeout_s)), self.authorizer.account_for)
         self.audit = AuditWriter(name)
         self.on_close: list[Callable[[], Awaitable[None]]] = []
 
     async def _assignments_from_identity(self) -> list[tuple[str, str]]:
         rows = await self.identity.request("GET", "/roles/assignments")
         return [(row["subject"], row["role"]) for row in rows]
+
+    async def _accounts_from_identity(self) -> dict[str, str]:
+        rows = await self.identity.request("GET", "/roles/accounts")
+        return {row["email"]: row["subject"] for row in rows}
 
     async def close(self) -> None:
         for callback in self.on_close:

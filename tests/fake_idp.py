@@ -4,6 +4,9 @@ the JWKS of keys generated here, and signing tokens with them."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -110,6 +113,18 @@ class FakeIdP:
         key = key or self.key
         return jwt.encode(self.claims(email, **overrides), key.private_pem, algorithm=key.alg,
                           headers={"kid": key.kid, **(headers or {})})
+
+    def hs256_with_public_key(self, email: str = "a@x.example") -> str:
+        """The classic confusion attack: HMAC-signed with the issuer's public key as the
+        secret (python-jose itself refuses to do it, so by hand)."""
+        def b64(raw: bytes) -> str:
+            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+        pem = jwk.construct(self.key.public_jwk, "RS256").to_pem()
+        head = b64(json.dumps({"alg": "HS256", "kid": self.key.kid}).encode())
+        body = b64(json.dumps(self.claims(email)).encode())
+        sig = hmac.new(pem, f"{head}.{body}".encode(), hashlib.sha256).digest()
+        return f"{head}.{body}.{b64(sig)}"
 
     def stop(self) -> None:
         self.server.shutdown()

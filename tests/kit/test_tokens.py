@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -14,7 +12,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from jose import jwk
 from pydantic import ValidationError
 
 from services.kit.errors import Unauthenticated
@@ -58,18 +55,6 @@ def test_key_ids_name_keys_without_revealing_them() -> None:
 
 
 # -- an external OpenID Connect issuer ---------------------------------------------------------
-
-def _hs256_with_public_key(idp: FakeIdP) -> str:
-    """The classic confusion attack: HMAC-sign with the issuer's public key as the secret."""
-    def b64(raw: bytes) -> str:
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    pem = jwk.construct(idp.key.public_jwk, "RS256").to_pem()
-    head = b64(json.dumps({"alg": "HS256", "kid": idp.key.kid}).encode())
-    body = b64(json.dumps(idp.claims("a@x.example")).encode())
-    sig = hmac.new(pem, f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64(sig)}"
-
 
 class Clock:
     def __init__(self) -> None:
@@ -116,7 +101,7 @@ async def test_bad_issuer_tokens_are_refused_with_reasons(idp: FakeIdP,
         idp.token("a@x.example", aud="another-app"): "token is for another audience",
         idp.token("a@x.example", exp=int(time.time()) - 120): "token has expired",
         alg_none: "token algorithm 'none' is refused for this issuer (only RS256, ES256)",
-        _hs256_with_public_key(idp): "token algorithm 'HS256' is refused for this issuer "
+        idp.hs256_with_public_key(): "token algorithm 'HS256' is refused for this issuer "
                                      "(only RS256, ES256)",
         f"{head}.{other}.{sig}": "token signature does not verify",
         tampered_sig: "token signature does not verify",

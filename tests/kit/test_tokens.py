@@ -196,7 +196,10 @@ async def test_the_verifier_maps_issuer_tokens_to_staff_accounts(idp: FakeIdP,
         await verifier.verify(idp.token("ana@contoso.example", iss="https://evil.example"))
 
 
-def test_settings_refuse_symmetric_algorithms_and_a_missing_audience() -> None:
+def test_settings_refuse_symmetric_algorithms_and_a_missing_audience(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENIRM_OIDC_ISSUER", "OPENIRM_OIDC_AUDIENCE", "OPENIRM_OIDC_ALGORITHMS"):
+        monkeypatch.delenv(name, raising=False)  # set for the test stack's own issuer
     base = {"oidc_issuer": "https://login.example/t/v2.0", "oidc_audience": "app"}
     assert KitSettings(**base).oidc_algorithms == ["RS256", "ES256"]
     for bad in (["HS256"], ["none"], ["RS256", "HS512"], []):

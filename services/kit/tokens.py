@@ -224,7 +224,7 @@ class OidcIssuer:
                 raise _invalid(f"token algorithm {alg!r} does not match its key's")
             try:
                 built = jwk.construct(jwk_, alg)
-            except JWKError as exc:
+            except (JWKError, ValueError, KeyError, TypeError) as exc:  # or a malformed key
                 raise _invalid(f"token algorithm {alg!r} does not match its key's") from exc
             self._built[(kid, alg)] = built
         return built

@@ -17,6 +17,7 @@ import pytest
 
 from openirm.config import StackConfig, free_port_block, ports_from
 from openirm.launcher import Stack, StackError
+from tests.fake_idp import FakeIdP
 
 ROLES = ("Admin", "Analyst", "Investigator", "Auditor")
 PASSWORD = "test-password-123456"
@@ -121,7 +122,15 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def idp() -> Iterator[FakeIdP]:
+    """An external OIDC issuer the stack trusts (its keys fetched lazily); see test_oidc.py."""
+    server = FakeIdP()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, idp: FakeIdP) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("openirm")
     base = free_port_block()
     config = StackConfig.from_env(data_dir)
@@ -134,6 +143,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         config.redis_url = f"{url.rstrip('/').rsplit('/', 1)[0]}/{1 + _worker_index()}" \
             if url.startswith("redis") else url
     os.environ["OPENIRM_ADMIN_PASSWORD"] = PASSWORD
+    os.environ.update(idp.env())
     s = Stack(config, log_to_files=True)
     try:
         s.start()

@@ -36,6 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "reveals:get": {"Admin", "Investigator"},
     "reveals:approve": {"Admin", "Investigator"},
     "reveals:refuse": {"Admin", "Investigator"},
+    "roles:accounts": {"Admin", "service"},
     "people:upsert": {"Admin"},
     "people:resolve": {"service"},
     "people:get": READERS,

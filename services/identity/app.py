@@ -13,6 +13,7 @@ from services.identity.people.crypto import IdentityVault
 from services.identity.people.router import router as people_router
 from services.identity.privacy.router import router as privacy_router
 from services.identity.reveals.router import router as reveals_router
+from services.identity.roles import repository as roles_repo
 from services.identity.roles.router import router as roles_router
 from services.identity.settings import IdentitySettings
 from services.kit.app import create_app
@@ -34,7 +35,12 @@ def build_runtime(settings: IdentitySettings | None = None) -> Runtime:
             resolved = await access_service.resolve(session, subject)
         return AccessScope.from_wire(resolved.model_dump(mode="json"))
 
-    rt = Runtime("identity", settings, load_assignments, load_scope)
+    async def load_accounts() -> dict[str, str]:
+        async with rt.db.sessionmaker() as session:
+            return dict(await roles_repo.active_accounts(session))
+
+    rt = Runtime("identity", settings, load_assignments, load_accounts=load_accounts,
+                 load_scope=load_scope)
     return rt
 
 

@@ -18,6 +18,8 @@ RULES_VERSION_KEY = "openirm:authz:version"
 _HERE = Path(__file__).parent
 
 RuleLoader = Callable[[], Awaitable[list[tuple[str, str]]]]
+# Active staff accounts, email -> `user:<uuid>`: how an external sign-in finds its account.
+AccountLoader = Callable[[], Awaitable[dict[str, str]]]
 
 
 def _static_lines() -> list[list[str]]:
@@ -30,11 +32,15 @@ def _static_lines() -> list[list[str]]:
 
 
 class Authorizer:
-    """Holds a Casbin enforcer; `load_assignments` returns (subject, role) pairs."""
+    """Holds a Casbin enforcer; `load_assignments` returns (subject, role) pairs. With
+    `load_accounts` (an external OIDC issuer is configured) it also holds the active staff
+    accounts by email, loaded and versioned together with the assignments."""
 
     def __init__(self, load_assignments: RuleLoader, redis: Redis | None,
-                 max_age_s: float = 30.0) -> None:
+                 max_age_s: float = 30.0, load_accounts: AccountLoader | None = None) -> None:
         self._load = load_assignments
+        self._load_accounts = load_accounts
+        self._accounts: dict[str, str] = {}
         self._redis = redis
         self._max_age_s = max_age_s
         self._version: bytes | None = None
@@ -73,7 +79,12 @@ class Authorizer:
         async with self._lock:
             if not force and self._loaded_at and version == self._version and not stale:
                 return
-            assignments = await self._load()
+            if self._load_accounts is None:
+                assignments = await self._load()
+            else:
+                assignments, accounts = await asyncio.gather(self._load(),
+                                                             self._load_accounts())
+                self._accounts = {email.lower(): subject for email, subject in accounts.items()}
             self.enforcer = self._build(assignments)
             self._version, self._loaded_at = version, time.monotonic()
 
@@ -81,12 +92,17 @@ class Authorizer:
         await self.refresh()
         return bool(self.enforcer.enforce(subject, obj, act))
 
+    async def account_for(self, email: str) -> str | None:
+        """The subject of the active staff account with this email, if there is one."""
+        await self.refresh()
+        return self._accounts.get(email.lower())
+
     def roles_of(self, subject: str) -> list[str]:
         return [r for r in self.enforcer.get_implicit_roles_for_user(subject) if r in ROLES]
 
 
 async def bump_rules_version(redis: Redis) -> None:
-    """Tell every service that role assignments changed (called after commit)."""
+    """Tell every service that role assignments or accounts changed (called after commit)."""
     try:
         await redis.incr(RULES_VERSION_KEY)
     except Exception:

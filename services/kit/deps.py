@@ -14,7 +14,9 @@ from services.kit.runtime import Runtime
 from services.kit.scopes import AccessScope
 from services.kit.tokens import Principal
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT issued by the identity service")
+_bearer = HTTPBearer(auto_error=False, description=(
+    "A JWT issued by the identity service, or an access token of the configured external "
+    "OpenID Connect issuer"))
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -40,7 +42,7 @@ async def get_principal(
 ) -> Principal:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthenticated("a bearer token is required", code="token_missing")
-    principal = get_runtime(request).codec.verify(creds.credentials)
+    principal = await get_runtime(request).verifier.verify(creds.credentials)
     request.state.token = creds.credentials
     return principal
 

@@ -9,18 +9,19 @@ import httpx
 from redis.asyncio import Redis
 
 from services.kit.audit import AuditWriter
-from services.kit.authz import Authorizer, RuleLoader
+from services.kit.authz import AccountLoader, Authorizer, RuleLoader
 from services.kit.clients import ServiceClient, ServiceTokens
 from services.kit.db import Database
 from services.kit.jobs import JobQueue
 from services.kit.scopes import AccessScope, ScopeLoader, ScopeResolver
 from services.kit.settings import KitSettings
-from services.kit.tokens import TokenCodec
+from services.kit.tokens import OidcIssuer, TokenCodec, TokenVerifier
 
 
 class Runtime:
     def __init__(self, name: str, settings: KitSettings,
                  load_assignments: RuleLoader | None = None,
+                 load_accounts: AccountLoader | None = None,
                  load_scope: ScopeLoader | None = None) -> None:
         self.name, self.settings = name, settings
         self.db = Database(settings.database_url)
@@ -36,8 +37,20 @@ class Runtime:
         self.identity, self.ingest, self.scoring, self.cases = (
             ServiceClient(name, self.http, getattr(settings, f"{name}_url"), self.service_tokens)
             for name in ("identity", "ingest", "scoring", "cases"))
-        self.authorizer = Authorizer(load_assignments or self._assignments_from_identity,
-                                     self.redis)
+        oidc = settings.oidc_issuer
+        self.authorizer = Authorizer(
+            load_assignments or self._assignments_from_identity, self.redis,
+            load_accounts=(load_accounts or self._accounts_from_identity) if oidc else None)
+        self.verifier = TokenVerifier(self.codec)
+        if oidc:
+            assert settings.oidc_audience is not None
+            self.verifier = TokenVerifier(self.codec, OidcIssuer(
+                oidc, settings.oidc_audience, http=self.http, claim=settings.oidc_claim,
+                jwks_url=str(settings.oidc_jwks_url) if settings.oidc_jwks_url else None,
+                algorithms=settings.oidc_algorithms,
+                min_refetch_s=settings.oidc_jwks_min_refetch_s,
+                max_age_s=settings.oidc_jwks_max_age_s, leeway_s=settings.oidc_leeway_s,
+                timeout_s=min(5.0, settings.http_timeout_s)), self.authorizer.account_for)
         self.scopes = ScopeResolver(load_scope or self._scope_from_identity, self.redis)
         self.audit = AuditWriter(name)
         self.on_close: list[Callable[[], Awaitable[None]]] = []
@@ -49,6 +62,10 @@ class Runtime:
     async def _scope_from_identity(self, subject: str) -> AccessScope:
         return AccessScope.from_wire(await self.identity.request(
             "GET", "/access/scope", params={"subject": subject}))
+
+    async def _accounts_from_identity(self) -> dict[str, str]:
+        rows = await self.identity.request("GET", "/roles/accounts")
+        return {row["email"]: row["subject"] for row in rows}
 
     async def close(self) -> None:
         for callback in self.on_close:

@@ -211,8 +211,7 @@ async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: AccountCreate) 
                           target=subject_of(account.id),
                           detail={"after": {"email": email, "roles": sorted(data.roles)}})
     await uow.session.refresh(account)
-    if data.roles:
-        uow.after_commit.append(lambda: bump_rules_version(rt.redis))
+    uow.after_commit.append(lambda: bump_rules_version(rt.redis))  # roles, and the OIDC map
     return _read(account, list(data.roles))
 
 

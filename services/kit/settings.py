@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-development-only"
@@ -40,6 +40,11 @@ class KitSettings(CommonSettings):
     jwt_issuer: str = "openirm"
     jwt_audience: str = "openirm"
     access_token_ttl_s: int = Field(default=900, ge=30, le=86400)
+    # This service's own client credentials (`openirm up` provisions them): it obtains its
+    # token for calls to other services from identity with them.
+    client_id: str | None = Field(default=None, max_length=100, description=(
+        "The id (or name) of this service's client at identity."))
+    client_secret: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> KitSettings:

@@ -95,7 +95,7 @@ async def test_a_token_by_form_basic_or_json(api: Api, http: httpx.AsyncClient) 
                                          "client_secret": secret})
     assert by_json.status_code == 200, by_json.text
     by_name = await client_token(api, http, client["name"], secret)
-    assert jwt.get_unverified_claims(by_name.json()["access_token"])["sub"] == f"client:{cid}"
+    assert by_name.status_code == 401  # ids only: a name is easy to guess
     # The token works like any other: identity knows it is not a staff account.
     me = await http.get(f"{api.identity}/accounts/me",
                         headers=api.auth(by_json.json()["access_token"]))
@@ -105,7 +105,7 @@ async def test_a_token_by_form_basic_or_json(api: Api, http: httpx.AsyncClient) 
               if c["id"] == cid]
     assert used["last_used_at"] is not None
     mine = await token_audit(api, http, f"client:{cid}")
-    assert len(mine) == 4 and {a["outcome"] for a in mine} == {"success"}
+    assert len(mine) == 3 and {a["outcome"] for a in mine} == {"success"}
     assert mine[0]["detail"]["name"] == client["name"]
 
 
@@ -162,9 +162,6 @@ async def test_a_wrong_secret_is_refused_audited_and_throttled(api: Api,
     locked = await client_token(api, http, cid, client["client_secret"])
     assert locked.status_code == 429 and locked.json()["code"] == "client_token_locked"
     assert 1 <= int(locked.headers["Retry-After"]) <= 900
-    # By name it is the same client, and the same lock.
-    assert (await client_token(api, http, client["name"],
-                               client["client_secret"])).status_code == 429
     throttled = [a for a in await token_audit(api, http, f"client:{cid}")
                  if a["outcome"] == "throttled"]
     assert throttled

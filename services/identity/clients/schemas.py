@@ -48,7 +48,7 @@ class ClientTokenRequest(BaseModel):
     grant_type: str = Field(max_length=100, examples=["client_credentials"], description=(
         "Must be `client_credentials`; anything else is refused with 400."))
     client_id: str | None = Field(default=None, min_length=1, max_length=100, description=(
-        "The client's id, or its name."))
+        "The client's id (as POST /clients answered it)."))
     client_secret: str | None = Field(default=None, min_length=1, max_length=200)
     scope: str | None = Field(default=None, max_length=1000, description=(
         "Accepted and ignored: what a client may do is decided by its roles."))

@@ -167,11 +167,12 @@ async def revoke(rt: Runtime, uow: UnitOfWork, actor: str, client_id: uuid.UUID
 
 
 async def _find(session: AsyncSession, client_id: str) -> ServiceClient | None:
-    """By id, or by name among the clients not revoked."""
+    """By id only, never by name: names are easy to guess, and whoever knows a client's id
+    can lock it for a while with wrong secrets (the throttle)."""
     try:
         return await repo.by_id(session, uuid.UUID(client_id))
     except ValueError:
-        return await repo.active_by_name(session, client_id)
+        return None
 
 
 async def issue_token(rt: Runtime, client_id: str, client_secret: str) -> ClientTokenRead:
@@ -183,7 +184,7 @@ async def issue_token(rt: Runtime, client_id: str, client_secret: str) -> Client
     locked = 0
     async with rt.db.unit_of_work() as uow:
         client = await _find(uow.session, client_id)
-        key = str(client.id) if client else client_id.lower()
+        key = str(client.id) if client else client_id
         actor = subject_of(client.id) if client else f"client_id:{client_id[:100]}"
         detail: dict = {"name": client.name} if client else {}
         locked = await throttle.locked_for(key)

@@ -275,23 +275,31 @@ async def _ensure_admin(env: dict[str, str], email: str, password: str) -> bool:
         await rt.close()
 
 
-async def _ensure_service_clients(env: dict[str, str], services: tuple[str, ...]
+async def _ensure_service_clients(env: dict[str, str], services: tuple[str, ...],
+                                  given: dict[str, ClientCredentials] | None = None
                                   ) -> dict[str, ClientCredentials]:
+    """The services' clients; `given` (compose: ids and secrets from configuration) instead of
+    fresh secrets for clients found by name."""
+    import uuid
+
     from services.identity.app import build_runtime
     from services.identity.clients.service import ensure_client
     from services.identity.settings import IdentitySettings
 
-    given = {key: env[f"OPENIRM_{key.upper()}"] for key in
-             ("database_url", "redis_url", "jwt_secret", "identity_key", "env")
-             if env.get(f"OPENIRM_{key.upper()}")}
-    rt = build_runtime(IdentitySettings(**given))
+    settings = {key: env[f"OPENIRM_{key.upper()}"] for key in
+                ("database_url", "redis_url", "jwt_secret", "identity_key", "env")
+                if env.get(f"OPENIRM_{key.upper()}")}
+    rt = build_runtime(IdentitySettings(**settings))
     out: dict[str, ClientCredentials] = {}
     try:
         for name in services:
+            chosen = (given or {}).get(name)
             async with rt.db.unit_of_work() as uow:
                 client = await ensure_client(
                     rt, uow, "system:launcher", f"openirm-{name}",
-                    f"OpenIRM's {name} service (provisioned by openirm up)", ["service"])
+                    f"OpenIRM's {name} service (provisioned by openirm)", ["service"],
+                    client_id=uuid.UUID(chosen.client_id) if chosen else None,
+                    secret=chosen.client_secret if chosen else None)
             out[name] = ClientCredentials(str(client.id), client.client_secret)
         return out
     finally:

@@ -10,6 +10,7 @@ import uuid
 from urllib.parse import quote_plus
 
 import httpx
+import pytest
 from jose import jwt
 
 from tests.conftest import Api
@@ -352,3 +353,40 @@ async def test_clients_through_graphql(api: Api) -> None:
     assert one["data"]["client"]["revokedAt"] is not None
     forbidden = await gql(api, "{ clients { id } }", api.token("Analyst"))
     assert [e["extensions"]["code"] for e in forbidden["errors"]] == ["FORBIDDEN"]
+
+
+async def test_provisioning_from_configuration_is_idempotent(api: Api,
+                                                             http: httpx.AsyncClient) -> None:
+    """What `openirm provision-clients` does for compose: the operator chooses each client's
+    id and secret; running it again changes nothing, a new secret replaces the old one, and
+    a revoked client is refused rather than brought back."""
+
+    from openirm.launcher import ClientCredentials, _ensure_service_clients
+    from services.identity.clients.exceptions import ClientRevoked
+
+    env, name = api.stack.env("identity"), f"probe{uuid.uuid4().hex[:6]}"
+    chosen = ClientCredentials(str(uuid.uuid4()), "s" * 40)
+    first = await _ensure_service_clients(env, (name,), {name: chosen})
+    again = await _ensure_service_clients(env, (name,), {name: chosen})
+    assert first == again == {name: chosen}
+    assert (await client_token(api, http, chosen.client_id, "s" * 40)).status_code == 200
+    target = f"client:{chosen.client_id}"
+    assert len(await audit_rows(api, "client.create", target)) == 1
+    assert not await audit_rows(api, "client.secret.rotate", target)
+    await _ensure_service_clients(env, (name,), {name: ClientCredentials(chosen.client_id,
+                                                                         "t" * 40)})
+    assert (await client_token(api, http, chosen.client_id, "s" * 40)).status_code == 401
+    assert (await client_token(api, http, chosen.client_id, "t" * 40)).status_code == 200
+    [rotated] = await audit_rows(api, "client.secret.rotate", target)
+    assert rotated["actor"] == "system:launcher"
+    admin = api.auth(api.admin_token())
+    got = (await http.get(f"{api.identity}/clients/{chosen.client_id}", headers=admin)).json()
+    assert (got["name"], got["roles"]) == (f"openirm-{name}", ["service"])
+    await http.delete(f"{api.identity}/clients/{chosen.client_id}", headers=admin)
+    with pytest.raises(ClientRevoked):
+        await _ensure_service_clients(env, (name,), {name: chosen})
+    # Without configuration (openirm up): a fresh client of that name, a new secret each run.
+    fresh = await _ensure_service_clients(env, (name,))
+    later = await _ensure_service_clients(env, (name,))
+    assert fresh[name].client_id == later[name].client_id != chosen.client_id
+    assert fresh[name].client_secret != later[name].client_secret

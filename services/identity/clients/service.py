@@ -77,13 +77,18 @@ def _bump_after_commit(rt: Runtime, uow: UnitOfWork) -> None:
     uow.after_commit.append(lambda: bump_rules_version(rt.redis))
 
 
-async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: ClientCreate
+async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: ClientCreate, *,
+                 client_id: uuid.UUID | None = None, secret: str | None = None
                  ) -> ClientSecretRead:
+    """`client_id` and `secret` are chosen by the operator only when provisioning the
+    services' own clients from configuration (`openirm provision-clients`)."""
     if await repo.active_by_name(uow.session, data.name):
         raise ClientExists(f"a client named {data.name} exists")
-    secret = _new_secret()
+    secret = secret or _new_secret()
     client = ServiceClient(name=data.name, description=data.description,
                            secret_hash=_hash(secret), created_by=actor)
+    if client_id is not None:
+        client.id = client_id
     uow.session.add(client)
     await uow.session.flush()
     roles = sorted(set(data.roles))
@@ -123,15 +128,15 @@ async def set_roles(rt: Runtime, uow: UnitOfWork, actor: str, client_id: uuid.UU
     return _read(client, after)
 
 
-async def rotate_secret(rt: Runtime, uow: UnitOfWork, actor: str, client_id: uuid.UUID
-                        ) -> ClientSecretRead:
+async def rotate_secret(rt: Runtime, uow: UnitOfWork, actor: str, client_id: uuid.UUID, *,
+                        secret: str | None = None) -> ClientSecretRead:
     """A new secret, shown once; the old one stops working at commit. Tokens already issued
     live on until they expire (minutes): revoke the client to cut it off at once."""
     client = await _locked(uow.session, client_id)
     if client.revoked_at is not None:
         raise ClientRevoked("the client is revoked; create a new one")
     previous = client.secret_rotated_at or client.created_at
-    secret = _new_secret()
+    secret = secret or _new_secret()
     client.secret_hash, client.secret_rotated_at = _hash(secret), datetime.now(UTC)
     await uow.session.flush()
     await rt.audit.record(uow.session, actor=actor, action="client.secret.rotate",
@@ -218,12 +223,26 @@ async def issue_token(rt: Runtime, client_id: str, client_secret: str) -> Client
 
 
 async def ensure_client(rt: Runtime, uow: UnitOfWork, actor: str, name: str, description: str,
-                        roles: list[str]) -> ClientSecretRead:
-    """For the launcher: the client of this name, with a fresh secret (created with `roles`
-    when there is none that is not revoked). An existing client keeps the roles an Admin
-    gave it."""
-    client = await repo.active_by_name(uow.session, name, for_update=True)
+                        roles: list[str], *, client_id: uuid.UUID | None = None,
+                        secret: str | None = None) -> ClientSecretRead:
+    """For provisioning the services' own clients. Without `client_id` (`openirm up`): the
+    client of this name that is not revoked (created with `roles` when there is none), with
+    a fresh secret. With `client_id` and `secret` from configuration (compose): that client,
+    created if missing, its secret set to the one given when it differs; a revoked one is
+    refused (choose a new id). An existing client keeps the roles an Admin gave it."""
+    if client_id is None:
+        client = await repo.active_by_name(uow.session, name, for_update=True)
+    else:
+        client = await repo.by_id(uow.session, client_id, for_update=True)
+        if client is not None and client.revoked_at is not None:
+            raise ClientRevoked(f"client {client_id} ({client.name}) is revoked; configure a "
+                                "new client id")
     if client is None:
-        return await create(rt, uow, actor, ClientCreate(name=name, description=description,
-                                                         roles=roles))  # type: ignore[arg-type]
-    return await rotate_secret(rt, uow, actor, client.id)
+        return await create(rt, uow, actor, ClientCreate(
+            name=name, description=description, roles=roles),  # type: ignore[arg-type]
+            client_id=client_id, secret=secret)
+    if secret is not None and client.secret_hash is not None and \
+            hmac.compare_digest(client.secret_hash, _hash(secret)):
+        read = _read(client, await roles_repo.roles_of(uow.session, subject_of(client.id)))
+        return _with_secret(read, secret)  # as configured already: nothing to change
+    return await rotate_secret(rt, uow, actor, client.id, secret=secret)

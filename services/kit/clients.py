@@ -31,15 +31,24 @@ class ServiceTokens:
         self.client_id, self.client_secret, self.wait_s = client_id, client_secret, wait_s
         self._token, self._renew_at = "", 0.0
         self._lock = asyncio.Lock()
+        self._failed_at, self._failure = 0.0, UpstreamUnavailable("")
 
     def _fresh(self) -> bool:
         return bool(self._token) and time.monotonic() < self._renew_at
 
     async def get(self) -> str:
         if not self._fresh():
+            asked = time.monotonic()
             async with self._lock:
                 if not self._fresh():
-                    token, ttl = await self._fetch()
+                    if self._failed_at > asked:  # it failed while this call waited: no retry
+                        raise UpstreamUnavailable(self._failure.message,
+                                                  code=self._failure.code)
+                    try:
+                        token, ttl = await self._fetch()
+                    except UpstreamUnavailable as exc:
+                        self._failed_at, self._failure = time.monotonic(), exc
+                        raise
                     # Renewed a minute (or a fifth of its life) before it expires.
                     self._token = token
                     self._renew_at = time.monotonic() + ttl - min(60.0, ttl / 5)

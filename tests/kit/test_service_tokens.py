@@ -75,22 +75,27 @@ async def test_bad_or_missing_credentials_say_so(api: Api, http: httpx.AsyncClie
     with pytest.raises(UpstreamUnavailable, match="identity service is unavailable"):
         await nowhere.get()
     assert 0.3 < time.monotonic() - t0 < 5
+    # Calls that queued behind a failed wait fail with it, not one wait after another.
+    t0 = time.monotonic()
+    waited = await asyncio.gather(*(nowhere.get() for _ in range(5)), return_exceptions=True)
+    assert all(isinstance(e, UpstreamUnavailable) for e in waited)
+    assert time.monotonic() - t0 < 2.0  # five waits in a row would take 2.5 s
 
 
 async def test_a_service_waits_for_identity_to_come_up(api: Api, http: httpx.AsyncClient
                                                        ) -> None:
-    tokens = _tokens(api, http, "cases")
+    tokens = _tokens(api, http, "cases", wait_s=120)  # a restart is slow on a busy machine
     api.stack.kill("identity")
     try:
         waiting = asyncio.create_task(tokens.get())
         await asyncio.sleep(0.5)
         assert not waiting.done()  # identity is down: still trying
         api.stack.respawn("identity")
-        token = await asyncio.wait_for(waiting, 30)
+        token = await asyncio.wait_for(waiting, 150)
     finally:
         if "identity" not in api.stack.children or \
                 api.stack.children["identity"].process.poll() is not None:
             api.stack.respawn("identity")
-        await asyncio.to_thread(api.stack.wait_ready, 60)
+        await asyncio.to_thread(api.stack.wait_ready, 150)
     assert jwt.get_unverified_claims(token)["sub"] == \
         f"client:{api.stack.clients['cases'].client_id}"

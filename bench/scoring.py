@@ -26,7 +26,6 @@ import httpx
 
 from bench.common import PASSWORD, now, pct, plain_url, rest_load, sign_in, start_stack
 from openirm.launcher import Stack
-from services.kit.tokens import TokenCodec
 
 DAYS = 30
 BATCH = 1000
@@ -185,8 +184,12 @@ async def setup(stack: Stack, admin: str, people: int) -> tuple[dict[str, dict],
         current["detections"]["alert_volume"] = "more"
         (await c.put(f"{scoring}/settings", headers=h, json=current)).raise_for_status()
         # Subject ids as ingest will resolve them: identity pseudonymises for services only.
-        codec = TokenCodec(stack.secrets["jwt_secret"], "openirm", "openirm", 600)
-        service = {"Authorization": f"Bearer {codec.issue('service:ingest')}"}
+        client = stack.clients["ingest"]
+        resp = await c.post(f"{identity}/auth/client-token", data={
+            "grant_type": "client_credentials", "client_id": client.client_id,
+            "client_secret": client.client_secret})
+        resp.raise_for_status()
+        service = {"Authorization": f"Bearer {resp.json()['access_token']}"}
         resp = await c.post(f"{identity}/people/resolve", headers=service,
                             json={"identifiers": [email(p) for p in range(people)]})
         resp.raise_for_status()

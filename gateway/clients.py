@@ -159,6 +159,31 @@ class Services:
         return await self._call("identity", "PUT", f"/accounts/{seg}/roles",
                                 json={"roles": roles})
 
+    # identity: service clients
+
+    async def clients_list(self) -> list[dict[str, Any]]:
+        return await self._call("identity", "GET", "/clients")
+
+    async def client_get(self, client_id: str) -> dict[str, Any]:
+        seg = uuid_segment(client_id, "id")
+        return await self._call("identity", "GET", f"/clients/{seg}")
+
+    async def client_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("identity", "POST", "/clients", json=body)
+
+    async def client_set_roles(self, client_id: str, roles: list[str]) -> dict[str, Any]:
+        seg = uuid_segment(client_id, "clientId")
+        return await self._call("identity", "PUT", f"/clients/{seg}/roles",
+                                json={"roles": roles})
+
+    async def client_rotate_secret(self, client_id: str) -> dict[str, Any]:
+        seg = uuid_segment(client_id, "clientId")
+        return await self._call("identity", "POST", f"/clients/{seg}/secret")
+
+    async def client_revoke(self, client_id: str) -> dict[str, Any]:
+        seg = uuid_segment(client_id, "clientId")
+        return await self._call("identity", "DELETE", f"/clients/{seg}")
+
     # identity: people and reveal
 
     async def person_get(self, subject_id: str) -> dict[str, Any]:

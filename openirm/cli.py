@@ -110,6 +110,45 @@ def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _provision_clients(args: argparse.Namespace) -> int:
+    """For deployments without the launcher (compose): each service's client id and secret
+    are chosen by the operator (OPENIRM_<SERVICE>_CLIENT_ID, a UUID, and
+    OPENIRM_<SERVICE>_CLIENT_SECRET, 32+ characters) and given to that service alone as
+    OPENIRM_CLIENT_ID / OPENIRM_CLIENT_SECRET; this creates or updates the clients to match."""
+    import asyncio
+    import uuid
+
+    from openirm.config import SERVICES
+    from openirm.launcher import ClientCredentials, _ensure_service_clients
+
+    given: dict[str, ClientCredentials] = {}
+    for name in SERVICES:
+        client_id = os.environ.get(f"OPENIRM_{name.upper()}_CLIENT_ID", "")
+        secret = os.environ.get(f"OPENIRM_{name.upper()}_CLIENT_SECRET", "")
+        try:
+            uuid.UUID(client_id)
+        except ValueError:
+            print(f"set OPENIRM_{name.upper()}_CLIENT_ID to a UUID (e.g. from uuidgen)",
+                  file=sys.stderr)
+            return 2
+        if len(secret) < 32:
+            print(f"set OPENIRM_{name.upper()}_CLIENT_SECRET (at least 32 characters)",
+                  file=sys.stderr)
+            return 2
+        given[name] = ClientCredentials(client_id, secret)
+    env = {k: v for k, v in os.environ.items() if k.startswith("OPENIRM_")}
+    from services.kit.errors import OpenIRMError
+
+    try:
+        asyncio.run(_ensure_service_clients(env, SERVICES, given))
+    except OpenIRMError as exc:
+        print(f"cannot provision the service clients: {exc.message}", file=sys.stderr)
+        return 1
+    print("service clients: " + ", ".join(f"openirm-{n} {c.client_id}"
+                                           for n, c in given.items()))
+    return 0
+
+
 def _watch_parent() -> None:
     """A process the launcher started stops when the launcher is gone, even if the launcher
     was killed outright and could not stop it."""
@@ -171,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         func=_migrate)
     sub.add_parser("create-admin", help="create the first Admin from OPENIRM_ADMIN_EMAIL / "
                    "OPENIRM_ADMIN_PASSWORD if it does not exist").set_defaults(func=_create_admin)
+    sub.add_parser("provision-clients", help="create or update each service's client from "
+                   "OPENIRM_<SERVICE>_CLIENT_ID / _CLIENT_SECRET (compose)").set_defaults(
+        func=_provision_clients)
     serve = sub.add_parser("serve", help="run one service or the gateway")
     serve.add_argument("service", choices=SERVE_TARGETS)
     serve.add_argument("--host", default="127.0.0.1")

@@ -28,7 +28,8 @@ log = logging.getLogger("openirm.launcher")
 # Set by the launcher for each process (or withheld from it), never passed through as is.
 PER_PROCESS = frozenset({"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
                          "OPENIRM_IDENTITY_KEY", "OPENIRM_ADMIN_EMAIL",
-                         "OPENIRM_ADMIN_PASSWORD"})
+                         "OPENIRM_ADMIN_PASSWORD", "OPENIRM_CLIENT_ID",
+                         "OPENIRM_CLIENT_SECRET"})
 
 
 class StackError(RuntimeError):
@@ -41,6 +42,12 @@ class Child:
     argv: list[str]
     process: subprocess.Popen
     log_file: IO[bytes] | None
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    client_id: str
+    client_secret: str
 
 
 @dataclass
@@ -61,6 +68,7 @@ class Stack:
         self.redis_url = config.redis_url or ""
         self.secrets: dict[str, str] = {}
         self.admin: AdminCredentials | None = None
+        self.clients: dict[str, ClientCredentials] = {}  # per service, see ensure_service_clients
         self.stop_requested = False  # set from a signal handler to abandon a start
 
     # -- infrastructure -------------------------------------------------------------------
@@ -91,6 +99,7 @@ class Stack:
                         "OPENIRM_JWT_SECRET": self.secrets["jwt_secret"]})
         if process == "identity":
             env["OPENIRM_IDENTITY_KEY"] = self.secrets["identity_key"]
+        env.update(self._client_env(process))
         return env
 
     def migrate(self) -> None:
@@ -102,6 +111,23 @@ class Stack:
         created = asyncio.run(_ensure_admin(self.env("identity"), email, password))
         self.admin = AdminCredentials(email, password if created else None, created)
         return self.admin
+
+    def ensure_service_clients(self) -> dict[str, ClientCredentials]:
+        """One client per service (`openirm-<service>`, role `service`), with which it obtains
+        its tokens from identity. Created when missing (or revoked), and given a new secret
+        at every start: the secrets live only in this process and in each service's
+        environment, never on disk. An Admin can revoke one to cut that service off; the
+        next start provisions it again."""
+        self.clients = asyncio.run(_ensure_service_clients(self.env("identity"), SERVICES))
+        return self.clients
+
+    def _client_env(self, process: str) -> dict[str, str]:
+        """A service (and its worker) gets its own client credentials, and no other's."""
+        client = self.clients.get(process)
+        if client is None:
+            return {}
+        return {"OPENIRM_CLIENT_ID": client.client_id,
+                "OPENIRM_CLIENT_SECRET": client.client_secret}
 
     # -- processes ------------------------------------------------------------------------
     def _spawn(self, name: str, argv: list[str]) -> None:
@@ -181,6 +207,7 @@ class Stack:
             self.start_infrastructure()
             self.migrate()
             self.ensure_admin()
+            self.ensure_service_clients()
             self.start_processes()
             self.wait_ready(ready_timeout)
         except BaseException:
@@ -244,5 +271,36 @@ async def _ensure_admin(env: dict[str, str], email: str, password: str) -> bool:
         if created:
             await bump_rules_version(rt.redis)
         return created
+    finally:
+        await rt.close()
+
+
+async def _ensure_service_clients(env: dict[str, str], services: tuple[str, ...],
+                                  given: dict[str, ClientCredentials] | None = None
+                                  ) -> dict[str, ClientCredentials]:
+    """The services' clients; `given` (compose: ids and secrets from configuration) instead of
+    fresh secrets for clients found by name."""
+    import uuid
+
+    from services.identity.app import build_runtime
+    from services.identity.clients.service import ensure_client
+    from services.identity.settings import IdentitySettings
+
+    settings = {key: env[f"OPENIRM_{key.upper()}"] for key in
+                ("database_url", "redis_url", "jwt_secret", "identity_key", "env")
+                if env.get(f"OPENIRM_{key.upper()}")}
+    rt = build_runtime(IdentitySettings(**settings))
+    out: dict[str, ClientCredentials] = {}
+    try:
+        for name in services:
+            chosen = (given or {}).get(name)
+            async with rt.db.unit_of_work() as uow:
+                client = await ensure_client(
+                    rt, uow, "system:launcher", f"openirm-{name}",
+                    f"OpenIRM's {name} service (provisioned by openirm)", ["service"],
+                    client_id=uuid.UUID(chosen.client_id) if chosen else None,
+                    secret=chosen.client_secret if chosen else None)
+            out[name] = ClientCredentials(str(client.id), client.client_secret)
+        return out
     finally:
         await rt.close()

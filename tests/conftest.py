@@ -59,6 +59,7 @@ class Api:
     admin_email: str
     admin_password: str
     _tokens: dict[str, str] = field(default_factory=dict)
+    _service_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return self.stack.config.url(name)
@@ -111,10 +112,26 @@ class Api:
         return self._tokens[role]
 
     def service_token(self, service: str = "scoring") -> str:
-        from services.kit.tokens import TokenCodec
+        """A token of that service's own client (provisioned by the launcher, role
+        `service`), obtained as the service obtains it: client credentials at identity."""
+        import time
 
-        codec = TokenCodec(self.stack.secrets["jwt_secret"], "openirm", "openirm", 600)
-        return codec.issue(f"service:{service}")
+        cached = self._service_tokens.get(service)
+        if cached is None or cached[1] < time.monotonic() + 60:
+            client = self.stack.clients[service]
+            resp = httpx.post(f"{self.identity}/auth/client-token",
+                              data={"grant_type": "client_credentials",
+                                    "client_id": client.client_id,
+                                    "client_secret": client.client_secret})
+            resp.raise_for_status()
+            body = resp.json()
+            cached = (body["access_token"], time.monotonic() + body["expires_in"])
+            self._service_tokens[service] = cached
+        return cached[0]
+
+    def service_subject(self, service: str) -> str:
+        """The audit actor and Casbin subject of a service: its client's."""
+        return f"client:{self.stack.clients[service].client_id}"
 
     @staticmethod
     def auth(token: str) -> dict[str, str]:

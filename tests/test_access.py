@@ -12,7 +12,8 @@ import pytest
 from tests.conftest import ROLES, Api
 
 SERVICES = ("identity", "ingest", "scoring", "cases")
-PUBLIC = {"health:alive", "health:ready", "auth:token", "auth:refresh", "auth:sign_out"}
+PUBLIC = {"health:alive", "health:ready", "auth:token", "auth:refresh", "auth:sign_out",
+          "auth:client_token"}
 REVIEWERS = {"Analyst", "Investigator"}
 READERS = {"Admin", "Analyst", "Investigator"}
 CASE_READERS = {*REVIEWERS, "CaseViewer", "service"}  # identity checks a case to reveal
@@ -37,6 +38,12 @@ ALLOWED: dict[str, set[str]] = {
     "reveals:approve": {"Admin", "Investigator"},
     "reveals:refuse": {"Admin", "Investigator"},
     "roles:accounts": {"Admin", "service"},
+    "clients:create": {"Admin"},
+    "clients:list": {"Admin"},
+    "clients:get": {"Admin"},
+    "clients:set_roles": {"Admin"},
+    "clients:rotate_secret": {"Admin"},
+    "clients:revoke": {"Admin"},
     "people:upsert": {"Admin"},
     "people:resolve": {"service"},
     "people:get": READERS,

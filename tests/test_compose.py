@@ -33,3 +33,23 @@ def test_each_process_gets_only_its_keys() -> None:
     gateway = SERVICES["gateway"]["environment"]
     assert not {"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
                 "OPENIRM_IDENTITY_KEY"} & set(gateway)
+
+
+def test_each_service_gets_its_own_client_credentials_only() -> None:
+    """`migrate` provisions every service's client; each service and its worker get only
+    their own id and secret, the gateway none."""
+    migrate = SERVICES["migrate"]
+    assert "openirm provision-clients" in migrate["command"][-1]
+    for name in ("identity", "ingest", "scoring", "cases"):
+        for key in ("CLIENT_ID", "CLIENT_SECRET"):
+            assert f"OPENIRM_{name.upper()}_{key}" in migrate["environment"]
+    for process, service in (("identity", "identity"), ("ingest", "ingest"),
+                             ("scoring", "scoring"), ("cases", "cases"),
+                             ("scoring-worker", "scoring"), ("cases-worker", "cases")):
+        env = SERVICES[process]["environment"]
+        assert env["OPENIRM_CLIENT_ID"] == f"${{OPENIRM_{service.upper()}_CLIENT_ID}}"
+        assert env["OPENIRM_CLIENT_SECRET"] == f"${{OPENIRM_{service.upper()}_CLIENT_SECRET}}"
+        assert not [v for k, v in env.items() if k != "OPENIRM_CLIENT_SECRET"
+                    and "CLIENT_SECRET" in str(v)], process
+    assert not {"OPENIRM_CLIENT_ID", "OPENIRM_CLIENT_SECRET"} & set(
+        SERVICES["gateway"]["environment"])

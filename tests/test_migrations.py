@@ -109,3 +109,32 @@ def test_the_scoring_model_keeps_what_was_scored(api: Api) -> None:
     assert [tuple(r) for r in back] == [("usb_copy", 9)]
     enabled = asyncio.run(sql("SELECT key FROM scoring.indicator_setting ORDER BY key"))
     assert [r["key"] for r in enabled] == ["download", "usb_copy"]
+
+
+def test_service_clients_come_and_go_with_their_role_assignments(api: Api) -> None:
+    """0006 adds service clients (names unique among those not revoked); downgrading drops
+    them together with their role assignments, and leaves staff assignments alone."""
+    url, sql = _probe_database(api)
+    upgrade(url, "head")
+    client, other = uuid.uuid4(), uuid.uuid4()
+    asyncio.run(sql("""
+        INSERT INTO identity.service_client (id, name, secret_hash, created_by, revoked_at)
+        VALUES ($1, 'siem', $3, 'user:x', now()), ($2, 'siem', $3, 'user:x', NULL)""",
+                    client, other, "0" * 64))
+    asyncio.run(sql("""
+        INSERT INTO identity.casbin_rule (ptype, v0, v1)
+        VALUES ('g', $1, 'service'), ('g', 'user:someone', 'Analyst')""", f"client:{other}"))
+    try:
+        asyncio.run(sql("""
+            INSERT INTO identity.service_client (id, name, created_by)
+            VALUES (gen_random_uuid(), 'siem', 'user:x')"""))
+        raise AssertionError("a second active client named siem was accepted")
+    except Exception as exc:  # asyncpg's UniqueViolationError
+        assert "uq_service_client_active_name" in str(exc)
+    command.downgrade(alembic_config(url), "0004")
+    rules = asyncio.run(sql("SELECT v0, v1 FROM identity.casbin_rule ORDER BY v0"))
+    assert [tuple(r) for r in rules] == [("user:someone", "Analyst")]
+    tables = asyncio.run(sql("SELECT to_regclass('identity.service_client') AS t"))
+    assert tables[0]["t"] is None
+    upgrade(url, "head")
+    assert asyncio.run(sql("SELECT count(*) AS n FROM identity.service_client"))[0]["n"] == 0

@@ -11,6 +11,7 @@ from gateway.schema.alerts import AlertMutation, AlertQuery
 from gateway.schema.audit import AuditQuery
 from gateway.schema.auth import AuthMutation
 from gateway.schema.cases import CaseMutation, CaseQuery
+from gateway.schema.clients import ClientMutation, ClientQuery
 from gateway.schema.people import PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
@@ -23,14 +24,14 @@ MAX_ALIASES = 30
 @strawberry.type(description="Reads. Every field is checked by the service that owns the data, "
                              "with the caller's token.")
 class Query(AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, AuditQuery,
-            RevealQuery, PrivacyQuery):
+            RevealQuery, PrivacyQuery, ClientQuery):
     pass
 
 
 @strawberry.type(description="Writes. Every one is checked and audited by the service that "
                              "owns the data.")
 class Mutation(AuthMutation, AlertMutation, CaseMutation, PolicyMutation, AccountMutation,
-               RevealMutation, PrivacyMutation):
+               RevealMutation, PrivacyMutation, ClientMutation):
     pass
 
 

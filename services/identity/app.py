@@ -9,6 +9,7 @@ from services.identity.access.router import router as access_router
 from services.identity.accounts import repository as accounts_repo
 from services.identity.accounts.router import router as accounts_router
 from services.identity.audit.router import router as audit_router
+from services.identity.clients.router import router as clients_router
 from services.identity.people.crypto import IdentityVault
 from services.identity.people.router import router as people_router
 from services.identity.privacy.router import router as privacy_router
@@ -50,9 +51,10 @@ def _setup(app: FastAPI, rt: Runtime) -> None:
 
 def create() -> FastAPI:
     return create_app("identity", "OpenIRM identity", build_runtime,
-                      [accounts_router, access_router, roles_router, people_router, reveals_router,
-                       privacy_router, audit_router],
-                      "Staff accounts and tokens, role assignments, the monitored-person "
+                      [accounts_router, clients_router, access_router, roles_router,
+                       people_router, reveals_router, privacy_router, audit_router],
+                      "Staff accounts and tokens, service clients (OAuth 2.0 client credentials), "
+                      "role assignments, the monitored-person "
                       "directory and pseudonym map, reveal, and the audit-log API.",
                       setup=_setup)
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Index,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -155,3 +156,29 @@ class RevealRequest(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=_now_col())
     decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     grant_id: uuid.UUID | None = None
+
+
+class ServiceClient(SQLModel, table=True):
+    """A machine caller (an integrator, or one of OpenIRM's own services) that signs in with
+    client credentials. Its Casbin subject is `client:<id>`; its roles are ordinary role
+    assignments. Only a hash of the secret is kept. Revoking clears the hash and the roles
+    but keeps the row, so the audit trail can still name the client; the name is unique
+    among clients that are not revoked, so a revoked name can be given out again."""
+
+    __tablename__ = "service_client"
+    __table_args__ = (Index("uq_service_client_active_name", "name", unique=True,
+                            postgresql_where=text("revoked_at IS NULL")),
+                      {"schema": SCHEMA})
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    description: str = Field(default="", sa_column=Column(String(1000), nullable=False,
+                                                          server_default=""))
+    secret_hash: str | None = Field(default=None, sa_column=Column(String(64)))
+    created_by: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_col())
+    secret_rotated_at: datetime | None = Field(default=None,
+                                               sa_column=Column(DateTime(timezone=True)))
+    last_used_at: datetime | None = Field(default=None,
+                                          sa_column=Column(DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -31,9 +31,10 @@ class Runtime:
         self.codec = TokenCodec(settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience,
                                 settings.access_token_ttl_s,
                                 previous=settings.jwt_previous_secrets)
-        self.service_tokens = ServiceTokens(self.codec, name)
         self.http = httpx.AsyncClient(timeout=settings.http_timeout_s,
                                       limits=httpx.Limits(max_connections=100))
+        self.service_tokens = ServiceTokens(self.http, settings.identity_url,
+                                            settings.client_id, settings.client_secret)
         self.identity, self.ingest, self.scoring, self.cases = (
             ServiceClient(name, self.http, getattr(settings, f"{name}_url"), self.service_tokens)
             for name in ("identity", "ingest", "scoring", "cases"))

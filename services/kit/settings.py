@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import Field, HttpUrl, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-development-only"
@@ -62,6 +62,11 @@ class KitSettings(CommonSettings):
         "Cached keys are refetched after this long (kept if the issuer is unreachable)."))
     oidc_leeway_s: int = Field(default=30, ge=0, le=300, description=(
         "Clock skew allowed when checking the issuer's `exp` and `nbf`."))
+    # This service's own client credentials (`openirm up` provisions them): it obtains its
+    # token for calls to other services from identity with them.
+    client_id: str | None = Field(default=None, max_length=100, description=(
+        "The id (or name) of this service's client at identity."))
+    client_secret: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> KitSettings:

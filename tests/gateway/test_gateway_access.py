@@ -54,6 +54,12 @@ FIELDS: dict[str, str | None] = {
     "refuseReveal": "reveals:refuse",
     "updatePrivacySettings": "privacy:update",
     "setAccessScope": "accounts:set_scope",
+    "clients": "clients:list",
+    "client": "clients:get",
+    "createClient": "clients:create",
+    "setClientRoles": "clients:set_roles",
+    "rotateClientSecret": "clients:rotate_secret",
+    "revokeClient": "clients:revoke",
 }
 # Fields that would change shared state for every other test if a role were let through.
 HARMLESS_INPUT = {"updatePrivacySettings": "{}"}

@@ -77,7 +77,7 @@ async def test_m365_records_are_mapped_counted_and_kept(api: Api, http: httpx.As
             run["unmapped"]) == (6, 4, 0, 1, 1)
     assert run["unmapped_operations"] == {"FileAccessed": 1}
     assert run["errors"][0]["index"] == 5 and run["errors"][0]["field"] == "CreationTime"
-    assert run["progress"] == 1.0 and run["principal"] == "service:cases"
+    assert run["progress"] == 1.0 and run["principal"] == api.service_subject("cases")
 
     rows = await db_fetch(api, "SELECT id, type, category, original, run_id, attributes "
                           "FROM ingest.activity_event WHERE run_id = $1 ORDER BY type",

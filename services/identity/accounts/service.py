@@ -49,16 +49,16 @@ class SignInThrottle:
     """Failed sign-ins counted per email in Redis over a window; at the limit the email is
     locked until the window ends, whether the next password is right or not (so a guesser
     learns nothing). Unknown emails are counted the same way. Without Redis, sign-in still
-    works, unthrottled, with a warning: Redis carries no data here."""
+    works, unthrottled, with a warning: Redis carries no data here. `namespace` keeps other
+    credentials (client ids at the client-credentials grant) apart from emails."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, namespace: str = "sign_in") -> None:
         settings = _settings(rt)
-        self.redis = rt.redis
+        self.redis, self.namespace = rt.redis, namespace
         self.limit, self.window = settings.sign_in_max_failures, settings.sign_in_lockout_s
 
-    @staticmethod
-    def _key(email: str) -> str:
-        return "openirm:sign_in:failures:" + hashlib.sha256(email.encode()).hexdigest()
+    def _key(self, email: str) -> str:
+        return f"openirm:{self.namespace}:failures:" + hashlib.sha256(email.encode()).hexdigest()
 
     async def locked_for(self, email: str) -> int:
         """Seconds the email stays locked (0 when it is not)."""

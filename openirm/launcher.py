@@ -27,7 +27,8 @@ log = logging.getLogger("openirm.launcher")
 
 # Set by the launcher for each process (or withheld from it), never passed through as is.
 PER_PROCESS = frozenset({"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
-                         "OPENIRM_IDENTITY_KEY", "OPENIRM_ADMIN_EMAIL",
+                         "OPENIRM_IDENTITY_KEY", "OPENIRM_IDENTITY_PREVIOUS_KEYS",
+                         "OPENIRM_ADMIN_EMAIL",
                          "OPENIRM_ADMIN_PASSWORD"})
 
 
@@ -91,6 +92,8 @@ class Stack:
                         "OPENIRM_JWT_SECRET": self.secrets["jwt_secret"]})
         if process == "identity":
             env["OPENIRM_IDENTITY_KEY"] = self.secrets["identity_key"]
+            env["OPENIRM_IDENTITY_PREVIOUS_KEYS"] = os.environ.get(
+                "OPENIRM_IDENTITY_PREVIOUS_KEYS", "[]")
         return env
 
     def migrate(self) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from fastapi import FastAPI
 
 from services.identity.accounts import repository as accounts_repo
 from services.identity.accounts.router import router as accounts_router
 from services.identity.audit.router import router as audit_router
 from services.identity.people.crypto import IdentityVault
+from services.identity.people.router import IMPORT_PATH
 from services.identity.people.router import router as people_router
 from services.identity.roles.router import router as roles_router
 from services.identity.settings import IdentitySettings
@@ -29,7 +33,19 @@ def build_runtime(settings: IdentitySettings | None = None) -> Runtime:
 
 
 def _setup(app: FastAPI, rt: Runtime) -> None:
-    app.state.vault = IdentityVault(rt.settings.identity_key)
+    app.state.vault = IdentityVault(rt.settings.identity_key,
+                                    rt.settings.identity_previous_keys)
+    tasks: set[asyncio.Task] = set()
+    app.state.rekey_tasks = tasks
+
+    async def stop_rekey() -> None:
+        """A pass stopped here is resumed by starting it again."""
+        for task in list(tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    rt.on_close.insert(0, stop_rekey)
 
 
 def create() -> FastAPI:
@@ -37,7 +53,7 @@ def create() -> FastAPI:
                       [accounts_router, roles_router, people_router, audit_router],
                       "Staff accounts and tokens, role assignments, the monitored-person "
                       "directory and pseudonym map, reveal, and the audit-log API.",
-                      setup=_setup)
+                      setup=_setup, streamed_paths=frozenset({IMPORT_PATH}))
 
 
 app = create()

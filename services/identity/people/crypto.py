@@ -1,5 +1,15 @@
-"""The pseudonym map's protection: identities encrypted with Fernet, looked up by a keyed hash
-(blind index) so no lookup needs to decrypt. Both keys derive from OPENIRM_IDENTITY_KEY."""
+"""The pseudonym map's protection (envelope encryption).
+
+Each person's identity is sealed with a data key of their own (Fernet); the data key is
+stored wrapped by the master key (OPENIRM_IDENTITY_KEY), in its own table. Destroying a
+person's data key shreds their identity for good (erasure); rotating the master key rewraps
+the small data keys. Lookups go through a keyed hash of the email/UPN (blind index) derived
+from the master key, so no lookup needs to decrypt.
+
+Rotation: the current key wraps and hashes; previous keys (OPENIRM_IDENTITY_PREVIOUS_KEYS) only
+unwrap and find, until the re-encryption pass has moved every row to the current key.
+Rows written before per-person keys existed (migration 0005) are sealed with the master key
+directly ("legacy"); they are read with any configured key and rewritten by that pass."""
 
 from __future__ import annotations
 
@@ -8,12 +18,21 @@ import hashlib
 import hmac
 import json
 import uuid
-from functools import cached_property
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from services.kit.errors import OpenIRMError
+
+
+class IdentityKeyMissing(OpenIRMError):
+    """A row is sealed with a key this process is not configured with."""
+
+    status, code = 500, "identity_key_missing"
 
 
 def _derive(secret: str, info: bytes) -> bytes:
@@ -24,27 +43,105 @@ def normalise_identifier(identifier: str) -> str:
     return identifier.strip().lower()
 
 
-class IdentityVault:
-    def __init__(self, secret: str) -> None:
-        self._secret = secret
+def key_id(secret: str) -> str:
+    """A master key's public name (stored beside what it wraps): a digest, never the key."""
+    return hashlib.sha256(b"openirm-identity-kid:" + secret.encode()).hexdigest()[:16]
 
-    @cached_property
-    def _fernet(self) -> Fernet:
-        return Fernet(base64.urlsafe_b64encode(_derive(self._secret, b"openirm-identity-enc")))
 
-    @cached_property
-    def _index_key(self) -> bytes:
-        return _derive(self._secret, b"openirm-identity-index")
+@dataclass(frozen=True)
+class _MasterKey:
+    id: str
+    fernet: Fernet
+    index_key: bytes
+
+    @classmethod
+    def of(cls, secret: str) -> _MasterKey:
+        return cls(key_id(secret),
+                   Fernet(base64.urlsafe_b64encode(_derive(secret, b"openirm-identity-enc"))),
+                   _derive(secret, b"openirm-identity-index"))
 
     def lookup_hash(self, identifier: str) -> str:
-        return hmac.new(self._index_key, normalise_identifier(identifier).encode(),
+        return hmac.new(self.index_key, normalise_identifier(identifier).encode(),
                         hashlib.sha256).hexdigest()
 
-    def seal(self, identity: dict[str, Any]) -> bytes:
-        return self._fernet.encrypt(json.dumps(identity, sort_keys=True).encode())
 
-    def open(self, ciphertext: bytes) -> dict[str, Any]:
-        return json.loads(self._fernet.decrypt(ciphertext))
+@dataclass(frozen=True)
+class Sealed:
+    """A person's identity as stored: ciphertext, and the data key wrapped by a master key."""
+
+    identity_ct: bytes
+    key_id: str
+    wrapped_key: bytes
+
+
+class IdentityVault:
+    def __init__(self, secret: str, previous: Sequence[str] = ()) -> None:
+        self.current = _MasterKey.of(secret)
+        older = [_MasterKey.of(s) for s in previous if s != secret]
+        self.keys = {k.id: k for k in [*older, self.current]}
+        # The current key first: MultiFernet tries keys in order.
+        self._ordered = [self.current, *(k for k in older if k.id != self.current.id)]
+        self._legacy = MultiFernet([k.fernet for k in self._ordered])
+
+    @property
+    def key_id(self) -> str:
+        return self.current.id
+
+    @property
+    def previous_ids(self) -> list[str]:
+        return [k.id for k in self._ordered[1:]]
+
+    def lookup_hash(self, identifier: str) -> str:
+        """The blind index under the current key (what is written)."""
+        return self.current.lookup_hash(identifier)
+
+    def lookup_hashes(self, identifier: str) -> list[str]:
+        """The blind index under every configured key, current first (what is looked for:
+        a row not yet moved to the current key is still found)."""
+        return [k.lookup_hash(identifier) for k in self._ordered]
+
+    # -- per-person keys --------------------------------------------------------------
+
+    def seal_new(self, identity: dict[str, Any]) -> Sealed:
+        """Seal an identity under a fresh data key, wrapped by the current master key."""
+        data_key = Fernet.generate_key()
+        return Sealed(_encrypt(Fernet(data_key), identity), self.current.id,
+                      self.current.fernet.encrypt(data_key))
+
+    def reseal(self, identity: dict[str, Any], key_id_: str, wrapped_key: bytes) -> bytes:
+        """Seal an updated identity under the person's existing data key."""
+        return _encrypt(Fernet(self._unwrap(key_id_, wrapped_key)), identity)
+
+    def rewrap(self, key_id_: str, wrapped_key: bytes) -> bytes:
+        """The same data key, wrapped by the current master key."""
+        return self.current.fernet.encrypt(self._unwrap(key_id_, wrapped_key))
+
+    def open(self, identity_ct: bytes, key_id_: str | None, wrapped_key: bytes | None
+             ) -> dict[str, Any]:
+        """The identity; without a wrapped key, a legacy row sealed by a master key."""
+        if key_id_ is None or wrapped_key is None:
+            try:
+                return json.loads(self._legacy.decrypt(identity_ct))
+            except InvalidToken:
+                raise IdentityKeyMissing("an identity is sealed with a key that is not "
+                                         "configured") from None
+        return json.loads(Fernet(self._unwrap(key_id_, wrapped_key)).decrypt(identity_ct))
+
+    def _unwrap(self, key_id_: str, wrapped_key: bytes) -> bytes:
+        master = self.keys.get(key_id_)
+        if master is None:
+            raise IdentityKeyMissing(f"an identity key ({key_id_}) is not configured; add it "
+                                     "to OPENIRM_IDENTITY_PREVIOUS_KEYS")
+        return master.fernet.decrypt(wrapped_key)
+
+    # -- legacy form (before per-person keys); kept for tests and old rows ----------------
+
+    def seal_legacy(self, identity: dict[str, Any]) -> bytes:
+        return _encrypt(self.current.fernet, identity)
+
+
+def _encrypt(fernet: Fernet, identity: dict[str, Any]) -> bytes:
+    return fernet.encrypt(json.dumps(identity, sort_keys=True, default=str).encode())
 
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

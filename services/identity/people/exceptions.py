@@ -1,8 +1,12 @@
-from services.kit.errors import Conflict, NotFound
+from services.kit.errors import Conflict, InvalidInput, NotFound
 
 
 class PersonNotFound(NotFound):
     code = "person_not_found"
+
+
+class PersonErased(Conflict):
+    code = "person_erased"
 
 
 class CaseMismatch(Conflict):
@@ -11,3 +15,13 @@ class CaseMismatch(Conflict):
 
 class CaseNotActive(Conflict):
     code = "case_not_active"
+
+
+class ImportRejected(InvalidInput):
+    """Some rows are invalid and the import was to be all or nothing: nothing was applied."""
+
+    code = "import_rejected"
+
+
+class InvalidHeader(InvalidInput):
+    code = "invalid_header"

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import pytest
 from alembic import command
 
 from openirm.migrate import alembic_config, upgrade
@@ -109,3 +110,36 @@ def test_the_scoring_model_keeps_what_was_scored(api: Api) -> None:
     assert [tuple(r) for r in back] == [("usb_copy", 9)]
     enabled = asyncio.run(sql("SELECT key FROM scoring.indicator_setting ORDER BY key"))
     assert [r["key"] for r in enabled] == ["download", "usb_copy"]
+
+
+def test_the_directory_keeps_people_stored_before_it(api: Api) -> None:
+    """0005: people stored under 0004 keep subject id, alias, hash and ciphertext (read as
+    legacy rows until re-encrypted), with empty clear columns; the downgrade keeps them and
+    erased people, and refuses while anyone is sealed with a per-person key."""
+    url, sql = _probe_database(api)
+    subject, erased, sealed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    upgrade(url, "0004")
+    asyncio.run(sql("INSERT INTO identity.person (subject_id, lookup_hash, alias, identity_ct) "
+                    "VALUES ($1, 'h1', 'AnonymousUser-AAAAAA', '\\x01')", subject))
+    upgrade(url, "head")
+    [row] = asyncio.run(sql("SELECT * FROM identity.person"))
+    assert (row["subject_id"], row["lookup_hash"], row["alias"], row["identity_ct"]) == (
+        subject, "h1", "AnonymousUser-AAAAAA", b"\x01")
+    assert (row["department"], row["region"], row["high_impact"], row["erased_at"]) == (
+        None, None, False, None)
+    asyncio.run(sql("INSERT INTO identity.person (subject_id, alias, erased_at, department) "
+                    "VALUES ($1, 'AnonymousUser-BBBBBB', now(), 'Sales')", erased))
+    asyncio.run(sql("INSERT INTO identity.person (subject_id, lookup_hash, alias, identity_ct) "
+                    "VALUES ($1, 'h3', 'AnonymousUser-CCCCCC', '\\x03')", sealed))
+    asyncio.run(sql("INSERT INTO identity.person_key (subject_id, key_id, wrapped_key) "
+                    "VALUES ($1, 'k', '\\x04')", sealed))
+    asyncio.run(sql("INSERT INTO identity.person_change (subject_id) VALUES ($1)", sealed))
+    with pytest.raises(RuntimeError, match="per-person data keys"):
+        command.downgrade(alembic_config(url), "0004")
+    asyncio.run(sql("DELETE FROM identity.person WHERE subject_id = $1", sealed))
+    command.downgrade(alembic_config(url), "0004")
+    rows = asyncio.run(sql("SELECT subject_id, lookup_hash, alias FROM identity.person "
+                           "ORDER BY alias"))
+    assert [tuple(r) for r in rows] == [
+        (subject, "h1", "AnonymousUser-AAAAAA"),
+        (erased, "erased-" + erased.hex, "AnonymousUser-BBBBBB")]

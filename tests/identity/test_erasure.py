@@ -109,3 +109,43 @@ async def test_erasure_errors_and_access(api: Api, http: httpx.AsyncClient) -> N
     [row] = await db_fetch(api, "SELECT erased_at FROM identity.person WHERE subject_id = $1",
                            uuid.UUID(sid))
     assert row["erased_at"] is None
+
+
+async def test_import_and_erase_through_graphql(api: Api) -> None:
+    async def gql(query: str, token: str, **variables: object) -> dict:
+        async with httpx.AsyncClient(timeout=30) as client:
+            resp = await client.post(api.gateway, json={"query": query, "variables": variables},
+                                     headers=api.auth(token))
+        assert resp.status_code == 200
+        return resp.json()
+
+    admin, email = api.admin_token(), person_email()
+    imported = await gql("""mutation($input: ImportPeopleInput!) { importPeople(input: $input) {
+        rows created updated rejected applied errors { index field reason } } }""", admin,
+        input={"rows": [{"email": email, "department": "Legal", "highImpact": True,
+                         "employmentStart": "2024-05-01"},
+                        {"email": "nope"}], "onError": "SKIP_INVALID"})
+    assert imported["data"]["importPeople"] == {
+        "rows": 2, "created": 1, "updated": 0, "rejected": 1, "applied": True,
+        "errors": [{"index": 1, "field": "email",
+                    "reason": "String should match pattern '^[^@\\s]+@[^@\\s]+$'"}]}
+    refused = await gql("""mutation($input: ImportPeopleInput!) { importPeople(input: $input) {
+        rows } }""", admin, input={"rows": [{"email": "nope"}]})
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert refused["errors"][0]["extensions"]["serviceCode"] == "import_rejected"
+
+    sid = subject_of(api, email)["subject_id"]
+    erased = await gql("""mutation($input: ErasePersonInput!) { erasePerson(input: $input) {
+        subjectId alias } }""", admin, input={"subjectId": sid, "reason": "DSR-77"})
+    assert erased["data"]["erasePerson"]["subjectId"] == sid
+    person = await gql("query($id: ID!) { person(subjectId: $id) { alias erased email } }",
+                       api.token("Analyst"), id=sid)
+    assert person["data"]["person"]["erased"] is True
+    assert person["data"]["person"]["email"] is None
+    denied = await gql("""mutation($input: ErasePersonInput!) { erasePerson(input: $input) {
+        alias } }""", api.token("Analyst"), input={"subjectId": sid, "reason": "DSR-77"})
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    status = await gql("{ identityKeyStatus { keyId remaining run { status } } }", admin)
+    assert len(status["data"]["identityKeyStatus"]["keyId"]) == 16
+    assert (await gql("{ identityKeyStatus { keyId } }", api.token("Analyst")))["errors"][0][
+        "extensions"]["code"] == "FORBIDDEN"

@@ -66,7 +66,8 @@ async def test_csv_import_upserts_by_email_and_keeps_the_identity_encrypted(
         "Research & Development", "FR", True)
     # The identity is sealed with the person's own key: not readable in the database.
     assert a.encode() not in row["identity_ct"] and b"Lovelace" not in row["identity_ct"]
-    identity = _vault(api).open(row["identity_ct"], row["key_id"], row["wrapped_key"])
+    identity = _vault(api).open(row["identity_ct"], row["subject_id"], row["key_id"],
+                                row["wrapped_key"])
     assert identity == {"email": a, "display_name": "Ada, Lovelace",
                         "department": "Research & Development", "region": "FR",
                         "high_impact": True, "manager": boss, "employment_start": "2020-01-15"}
@@ -78,7 +79,8 @@ async def test_csv_import_upserts_by_email_and_keeps_the_identity_encrypted(
     assert (changed.json()["updated"], changed.json()["created"]) == (1, 0)
     row = await _person_row(api, a)
     assert (row["department"], row["high_impact"]) == ("Research", False)
-    identity = _vault(api).open(row["identity_ct"], row["key_id"], row["wrapped_key"])
+    identity = _vault(api).open(row["identity_ct"], row["subject_id"], row["key_id"],
+                                row["wrapped_key"])
     assert "manager" not in identity and identity["employment_end"] == "2026-12-31"
     # A column absent from the file leaves the attribute as it was.
     partial = await _import(api, http, _csv(f"{a},Analytics", header="email,department"))

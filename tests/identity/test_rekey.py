@@ -98,8 +98,8 @@ async def test_rotation_then_rekey_moves_everyone_to_the_new_key(
         row = by_id[subject]
         assert row["key_id"] == key_id(new)
         assert row["lookup_hash"] == new_vault.lookup_hash(email)
-        assert new_vault.open(row["identity_ct"], row["key_id"], row["wrapped_key"])[
-            "email"] == email
+        assert new_vault.open(row["identity_ct"], row["subject_id"], row["key_id"],
+                              row["wrapped_key"])["email"] == email
     # The legacy person got a key of their own and their department in the clear.
     assert by_id[str(legacy_id)]["department"] == "Archive"
 

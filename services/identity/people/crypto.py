@@ -1,10 +1,11 @@
 """The pseudonym map's protection (envelope encryption).
 
-Each person's identity is sealed with a data key of their own (Fernet); the data key is
-stored wrapped by the master key (OPENIRM_IDENTITY_KEY), in its own table. Destroying a
-person's data key shreds their identity for good (erasure); rotating the master key rewraps
-the small data keys. Lookups go through a keyed hash of the email/UPN (blind index) derived
-from the master key, so no lookup needs to decrypt.
+Each person's identity is sealed with a data key of their own (AES-256-GCM, the subject id
+as associated data, so a ciphertext moved to another row does not open); the data key is
+stored wrapped by the master key (OPENIRM_IDENTITY_KEY, AES-256-GCM too), in its own table.
+Destroying a person's data key shreds their identity for good (erasure); rotating the master
+key rewraps the small data keys. Lookups go through a keyed hash of the email/UPN (blind
+index) derived from the master key, so no lookup needs to decrypt.
 
 Rotation: the current key wraps and hashes; previous keys (OPENIRM_IDENTITY_PREVIOUS_KEYS) only
 unwrap and find, until the re-encryption pass has moved every row to the current key.
@@ -17,13 +18,16 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from services.kit.errors import OpenIRMError
@@ -48,16 +52,37 @@ def key_id(secret: str) -> str:
     return hashlib.sha256(b"openirm-identity-kid:" + secret.encode()).hexdigest()[:16]
 
 
+UnreadableIdentity = (IdentityKeyMissing, InvalidToken, InvalidTag)
+_V1 = b"\x01"  # format: version, 12-byte nonce, AES-GCM ciphertext and tag
+
+
+def _seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return _V1 + nonce + aead.encrypt(nonce, plaintext, aad)
+
+
+def _unseal(aead: AESGCM, blob: bytes, aad: bytes) -> bytes:
+    if blob[:1] != _V1:
+        raise InvalidToken
+    return aead.decrypt(blob[1:13], blob[13:], aad)
+
+
+def _key_aad(subject_id: uuid.UUID) -> bytes:
+    return b"openirm-person-key:" + subject_id.bytes
+
+
 @dataclass(frozen=True)
 class _MasterKey:
     id: str
-    fernet: Fernet
+    fernet: Fernet  # legacy rows only (sealed by the master key before 0005)
+    wrap: AESGCM
     index_key: bytes
 
     @classmethod
     def of(cls, secret: str) -> _MasterKey:
         return cls(key_id(secret),
                    Fernet(base64.urlsafe_b64encode(_derive(secret, b"openirm-identity-enc"))),
+                   AESGCM(_derive(secret, b"openirm-identity-wrap")),
                    _derive(secret, b"openirm-identity-index"))
 
     def lookup_hash(self, identifier: str) -> str:
@@ -102,22 +127,25 @@ class IdentityVault:
 
     # -- per-person keys --------------------------------------------------------------
 
-    def seal_new(self, identity: dict[str, Any]) -> Sealed:
+    def seal_new(self, identity: dict[str, Any], subject_id: uuid.UUID) -> Sealed:
         """Seal an identity under a fresh data key, wrapped by the current master key."""
-        data_key = Fernet.generate_key()
-        return Sealed(_encrypt(Fernet(data_key), identity), self.current.id,
-                      self.current.fernet.encrypt(data_key))
+        data_key = AESGCM.generate_key(bit_length=256)
+        return Sealed(_seal(AESGCM(data_key), _dump(identity), subject_id.bytes),
+                      self.current.id, _seal(self.current.wrap, data_key, _key_aad(subject_id)))
 
-    def reseal(self, identity: dict[str, Any], key_id_: str, wrapped_key: bytes) -> bytes:
+    def reseal(self, identity: dict[str, Any], subject_id: uuid.UUID, key_id_: str,
+               wrapped_key: bytes) -> bytes:
         """Seal an updated identity under the person's existing data key."""
-        return _encrypt(Fernet(self._unwrap(key_id_, wrapped_key)), identity)
+        data_key = self._unwrap(subject_id, key_id_, wrapped_key)
+        return _seal(AESGCM(data_key), _dump(identity), subject_id.bytes)
 
-    def rewrap(self, key_id_: str, wrapped_key: bytes) -> bytes:
+    def rewrap(self, subject_id: uuid.UUID, key_id_: str, wrapped_key: bytes) -> bytes:
         """The same data key, wrapped by the current master key."""
-        return self.current.fernet.encrypt(self._unwrap(key_id_, wrapped_key))
+        return _seal(self.current.wrap, self._unwrap(subject_id, key_id_, wrapped_key),
+                     _key_aad(subject_id))
 
-    def open(self, identity_ct: bytes, key_id_: str | None, wrapped_key: bytes | None
-             ) -> dict[str, Any]:
+    def open(self, identity_ct: bytes, subject_id: uuid.UUID, key_id_: str | None,
+             wrapped_key: bytes | None) -> dict[str, Any]:
         """The identity; without a wrapped key, a legacy row sealed by a master key."""
         if key_id_ is None or wrapped_key is None:
             try:
@@ -125,23 +153,24 @@ class IdentityVault:
             except InvalidToken:
                 raise IdentityKeyMissing("an identity is sealed with a key that is not "
                                          "configured") from None
-        return json.loads(Fernet(self._unwrap(key_id_, wrapped_key)).decrypt(identity_ct))
+        data_key = self._unwrap(subject_id, key_id_, wrapped_key)
+        return json.loads(_unseal(AESGCM(data_key), identity_ct, subject_id.bytes))
 
-    def _unwrap(self, key_id_: str, wrapped_key: bytes) -> bytes:
+    def _unwrap(self, subject_id: uuid.UUID, key_id_: str, wrapped_key: bytes) -> bytes:
         master = self.keys.get(key_id_)
         if master is None:
             raise IdentityKeyMissing(f"an identity key ({key_id_}) is not configured; add it "
                                      "to OPENIRM_IDENTITY_PREVIOUS_KEYS")
-        return master.fernet.decrypt(wrapped_key)
+        return _unseal(master.wrap, wrapped_key, _key_aad(subject_id))
 
-    # -- legacy form (before per-person keys); kept for tests and old rows ----------------
+    # -- the legacy form (before per-person keys), for tests of old rows -------------------
 
     def seal_legacy(self, identity: dict[str, Any]) -> bytes:
-        return _encrypt(self.current.fernet, identity)
+        return self.current.fernet.encrypt(_dump(identity))
 
 
-def _encrypt(fernet: Fernet, identity: dict[str, Any]) -> bytes:
-    return fernet.encrypt(json.dumps(identity, sort_keys=True, default=str).encode())
+def _dump(identity: dict[str, Any]) -> bytes:
+    return json.dumps(identity, sort_keys=True, default=str, separators=(",", ":")).encode()
 
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -149,7 +149,8 @@ class DirectoryWriter:
     def _update(self, person: repo.Stored, row: DirectoryFields, lookup_hash: str
                 ) -> tuple[tuple, tuple | None, bool] | None:
         assert person.identity_ct is not None
-        current = self.vault.open(person.identity_ct, person.key_id, person.wrapped_key)
+        sid = person.subject_id
+        current = self.vault.open(person.identity_ct, sid, person.key_id, person.wrapped_key)
         merged = {**current, **row.model_dump(mode="json", exclude_unset=True),
                   "email": current.get("email") or normalise_identifier(row.email)}
         merged = {k: v for k, v in merged.items() if v is not None}
@@ -157,11 +158,11 @@ class DirectoryWriter:
             return None
         key = None
         if person.key_id is None or person.wrapped_key is None:  # legacy: a key of its own now
-            sealed = self.vault.seal_new(merged)
-            ct, key = sealed.identity_ct, (person.subject_id, sealed.key_id, sealed.wrapped_key)
+            sealed = self.vault.seal_new(merged, sid)
+            ct, key = sealed.identity_ct, (sid, sealed.key_id, sealed.wrapped_key)
             lookup = lookup_hash
         else:
-            ct = self.vault.reseal(merged, person.key_id, person.wrapped_key)
+            ct = self.vault.reseal(merged, sid, person.key_id, person.wrapped_key)
             # The hash stays with the key that wraps the data key (the rekey pass moves both).
             lookup = (lookup_hash if person.key_id == self.vault.key_id
                       else person.lookup_hash or lookup_hash)
@@ -184,7 +185,7 @@ class DirectoryWriter:
                 identity = {k: v for k, v in row.model_dump(mode="json").items()
                             if v is not None}
                 identity["email"] = normalise_identifier(row.email)
-                sealed = self.vault.seal_new(identity)
+                sealed = self.vault.seal_new(identity, subject_id)
                 department, region, high_impact = _org(identity)
                 rows.append((subject_id, lookup_hash, alias_for(subject_id, length),
                              sealed.identity_ct, department, region, high_impact))

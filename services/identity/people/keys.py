@@ -14,11 +14,9 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from cryptography.fernet import InvalidToken
-
 from services.identity.models import RekeyRun
 from services.identity.people import repository as repo
-from services.identity.people.crypto import IdentityKeyMissing, IdentityVault
+from services.identity.people.crypto import IdentityVault, UnreadableIdentity
 from services.identity.people.directory import wake_consumers
 from services.identity.people.schemas import RekeyRunRead, RekeyRunStatus, RekeyStatus
 from services.kit.db import UnitOfWork
@@ -133,14 +131,14 @@ def _rewrite(vault: IdentityVault, people: list[repo.Stored], skip: list[uuid.UU
     for p in people:
         assert p.identity_ct is not None
         try:
-            identity = vault.open(p.identity_ct, p.key_id, p.wrapped_key)
-        except (IdentityKeyMissing, InvalidToken):
+            identity = vault.open(p.identity_ct, p.subject_id, p.key_id, p.wrapped_key)
+        except UnreadableIdentity:
             skip.append(p.subject_id)
             continue
         lookup_hash = vault.lookup_hash(identity["email"])
         department, region, high_impact = p.department, p.region, p.high_impact
         if p.key_id is None or p.wrapped_key is None:
-            sealed = vault.seal_new(identity)
+            sealed = vault.seal_new(identity, p.subject_id)
             ct, key = sealed.identity_ct, (p.subject_id, sealed.key_id, sealed.wrapped_key)
             department = identity.get("department") or department
             region = identity.get("region") or region
@@ -149,7 +147,7 @@ def _rewrite(vault: IdentityVault, people: list[repo.Stored], skip: list[uuid.UU
                 changed.append(p.subject_id)
         else:
             ct = p.identity_ct
-            key = (p.subject_id, vault.key_id, vault.rewrap(p.key_id, p.wrapped_key))
+            key = (p.subject_id, vault.key_id, vault.rewrap(p.subject_id, p.key_id, p.wrapped_key))
         updates.append((p.subject_id, lookup_hash, ct, department, region, high_impact))
         keys.append(key)
     return updates, keys, changed

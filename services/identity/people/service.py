@@ -75,7 +75,7 @@ async def resolve(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str
         rows, keys = [], []
         for h, ident in missing.items():
             subject_id = uuid.uuid4()
-            sealed = vault.seal_new({"email": normalise_identifier(ident)})
+            sealed = vault.seal_new({"email": normalise_identifier(ident)}, subject_id)
             rows.append((subject_id, h, alias_for(subject_id, alias_length),
                          sealed.identity_ct, None, None, False))
             keys.append((subject_id, sealed.key_id, sealed.wrapped_key))
@@ -198,7 +198,8 @@ def _account_id(principal_subject: str) -> uuid.UUID | None:
 
 def _identity(vault: IdentityVault, person: repo.Stored) -> Identity:
     assert person.identity_ct is not None
-    return Identity(**vault.open(person.identity_ct, person.key_id, person.wrapped_key))
+    return Identity(**vault.open(person.identity_ct, person.subject_id, person.key_id,
+                                 person.wrapped_key))
 
 
 async def read(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, principal_subject: str,

@@ -263,7 +263,7 @@ async def test_scoring_learns_department_and_high_impact_from_the_directory(
 
 
 async def test_a_large_csv_is_streamed_in_chunks(api: Api, http: httpx.AsyncClient) -> None:
-    n = 20_000
+    n = 5_000
     tag = uuid.uuid4().hex[:8]
 
     async def body():

@@ -11,6 +11,7 @@ import uuid
 import httpx
 
 from services.identity.people.crypto import IdentityVault
+from services.kit.jobs import SCORING_QUEUE
 from tests.conftest import Api
 from tests.factories import audit_rows, db_fetch, person_email, subject_of
 
@@ -298,3 +299,38 @@ async def test_single_upsert_still_works_and_feeds_the_clear_columns(
     target = f"subject:{row['subject_id']}"
     assert (await audit_rows(api, "person.upsert", target))[0]["detail"] == {
         "fields": ["department", "high_impact", "region"], "created": True}
+
+
+async def test_directory_changes_reach_scoring_without_their_wake_up(
+        api: Api, http: httpx.AsyncClient) -> None:
+    """Nothing depends on the job: with the scoring worker down and the wake-up lost from
+    Redis, the worker's catch-up reads the feed from its durable cursor when it is back."""
+    from redis.asyncio import Redis
+
+    email = person_email()
+    api.stack.kill("scoring-worker")
+    try:
+        resp = await _import(api, http, _csv(f"{email},Lost Wake,Logistics,PT,true,,,"))
+        assert resp.status_code == 200
+        redis = Redis.from_url(api.stack.redis_url)
+        try:
+            queue = SCORING_QUEUE  # arq keeps a queue under its own name
+            lost = [m for m in await redis.zrange(queue, 0, -1)
+                    if m.startswith(b"score.directory:")]
+            assert lost, "the import should have asked for a wake-up"
+            await redis.zrem(queue, *lost)
+            await redis.delete(*(b"arq:job:" + m for m in lost))
+        finally:
+            await redis.aclose()
+    finally:
+        api.stack.respawn("scoring-worker")
+    subject = subject_of(api, email)["subject_id"]
+    analyst = api.auth(api.token("Analyst"))
+    deadline, seen = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        got = await http.get(f"{api.scoring}/subjects/{subject}", headers=analyst)
+        seen = got.json() if got.status_code == 200 else None
+        if seen and seen["department"] == "Logistics":
+            break
+        await asyncio.sleep(0.3)
+    assert seen is not None and (seen["department"], seen["high_impact"]) == ("Logistics", True)

@@ -48,7 +48,6 @@ class Tally:
     unchanged: int = 0
     rejected: int = 0
     errors: list[RowProblem] = field(default_factory=list)
-    created_ids: list[uuid.UUID] = field(default_factory=list)
 
     def problem(self, p: Problem) -> None:
         self.rejected += 1
@@ -62,9 +61,8 @@ class DirectoryWriter:
     still checked, so the report is complete."""
 
     def __init__(self, vault: IdentityVault, uow: UnitOfWork, *, dry_run: bool = False,
-                 on_error: OnError = OnError.REJECT_ALL, label: str = "directory",
-                 collect_ids: bool = False) -> None:
-        self.vault, self.uow, self.collect_ids = vault, uow, collect_ids
+                 on_error: OnError = OnError.REJECT_ALL, label: str = "directory") -> None:
+        self.vault, self.uow = vault, uow
         self.dry_run, self.on_error, self.label = dry_run, on_error, label
         self.tally = Tally()
         self._pending: list[tuple[int, DirectoryFields, dict[str, str]]] = []
@@ -194,8 +192,6 @@ class DirectoryWriter:
             inserted = await repo.insert_people(self.uow.session, rows)
             await repo.put_keys(self.uow.session, [k for k in keys if k[0] in inserted])
             self.tally.created += len(inserted)
-            if self.collect_ids:
-                self.tally.created_ids.extend(inserted)
             self._changed.extend(s for s in inserted if by_id[s][2] != (None, None, False))
             todo = [(row, h) for s, (row, h, _) in by_id.items() if s not in inserted]
             if todo:  # taken meanwhile: update those rows now

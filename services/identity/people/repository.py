@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.models import Person, RekeyRun, RevealGrant
+from services.identity.models import RekeyRun, RevealGrant
 from services.kit.db import driver
 from services.kit.feed import read_feed
 
@@ -112,10 +112,6 @@ async def append_changes(session: AsyncSession, subject_ids: list[uuid.UUID]) ->
         conn = await driver(session)
         await conn.execute("INSERT INTO identity.person_change (subject_id) "
                            "SELECT unnest($1::uuid[])", sorted(subject_ids))
-
-
-async def get(session: AsyncSession, subject_id: uuid.UUID) -> Person | None:
-    return await session.get(Person, subject_id)
 
 
 async def active_grants(session: AsyncSession, subject_id: uuid.UUID, account_id: uuid.UUID,

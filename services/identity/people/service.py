@@ -100,7 +100,7 @@ async def upsert(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
                  data: PersonUpsert) -> PersonUpserted:
     """Add or update a directory entry; only the fields sent change. The answer says nothing
     about the pseudonym, so the directory cannot be used to link an email to an alias."""
-    writer = DirectoryWriter(vault, uow, label="directory upsert", collect_ids=True)
+    writer = DirectoryWriter(vault, uow, label="directory upsert")
     await writer.add_row(data)
     tally = await writer.finish()
     [person] = (await repo.by_hashes(uow.session, vault.lookup_hashes(data.email))).values()

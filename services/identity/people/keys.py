@@ -24,7 +24,7 @@ from services.kit.runtime import Runtime
 
 log = logging.getLogger("openirm.identity.rekey")
 
-BATCH = 500
+BATCH = 1000
 STALE_AFTER = timedelta(minutes=2)
 
 
@@ -74,16 +74,17 @@ async def start(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
 
 async def run_pass(rt: Runtime, vault: IdentityVault, run_id: uuid.UUID) -> int:
     """Rewrite every person not yet on the current key; returns how many were rewritten."""
-    rewritten, skip = 0, []
+    rewritten, skip, after = 0, [], None
     started = last_log = time.monotonic()
     readable = list(vault.keys)
     try:
         while True:
             async with rt.db.unit_of_work(rt.queue) as uow:
-                people = await repo.next_to_rekey(uow.session, vault.key_id, readable, skip,
+                people = await repo.next_to_rekey(uow.session, vault.key_id, readable, after,
                                                   BATCH)
                 if not people:
                     break
+                after = people[-1].subject_id
                 updates, keys, changed = _rewrite(vault, people, skip)
                 await repo.update_people(uow.session, updates)
                 await repo.put_keys(uow.session, keys)

@@ -166,17 +166,18 @@ async def key_counts(session: AsyncSession, current: str, known: list[str]) -> d
 
 
 async def next_to_rekey(session: AsyncSession, current: str, readable: list[str],
-                        skip: list[uuid.UUID], limit: int) -> list[Stored]:
-    """People not yet on the current key that a configured key opens (legacy rows
-    included), locked; rows another pass holds are left to it."""
+                        after: uuid.UUID | None, limit: int) -> list[Stored]:
+    """People after `after` (in subject id order) not yet on the current key that a
+    configured key opens (legacy rows included), locked; rows another pass holds are left to
+    it. Walking by subject id keeps each batch an index range, however far the pass is."""
     conn = await driver(session)
     rows = await conn.fetch(_STORED + """
         WHERE p.erased_at IS NULL AND p.identity_ct IS NOT NULL
           AND (k.key_id IS NULL OR (k.key_id <> $1 AND k.key_id = ANY($2::text[])))
-          AND p.subject_id <> ALL($3::uuid[])
+          AND p.subject_id > $3
         ORDER BY p.subject_id LIMIT $4
         FOR UPDATE OF p SKIP LOCKED
-    """, current, readable, skip, limit)
+    """, current, readable, after or uuid.UUID(int=0), limit)
     return [_stored(r) for r in rows]
 
 

@@ -225,6 +225,23 @@ class Services:
         body["case_ids"] = [uuid_segment(c, "caseIds") for c in body["case_ids"]]
         return await self._call("identity", "PUT", f"/accounts/{seg}/scope", json=body)
 
+    async def people_import(self, rows: list[dict[str, Any]], *, dry_run: bool,
+                            on_error: str) -> dict[str, Any]:
+        return await self._call("identity", "POST", "/people/import", json=rows,
+                                params={"dry_run": str(dry_run).lower(),
+                                        "on_error": on_error})
+
+    async def person_erase(self, subject_id: str, reason: str) -> dict[str, Any]:
+        seg = uuid_segment(subject_id, "subjectId")
+        return await self._call("identity", "DELETE", f"/people/{seg}",
+                                json={"reason": reason})
+
+    async def people_rekey(self) -> dict[str, Any]:
+        return await self._call("identity", "POST", "/people/rekey")
+
+    async def people_rekey_status(self) -> dict[str, Any]:
+        return await self._call("identity", "GET", "/people/rekey")
+
     # identity: audit log
 
     async def audit_query(self, *, actor: str | None = None, action: str | None = None,

@@ -27,8 +27,8 @@ log = logging.getLogger("openirm.launcher")
 
 # Set by the launcher for each process (or withheld from it), never passed through as is.
 PER_PROCESS = frozenset({"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
-                         "OPENIRM_IDENTITY_KEY", "OPENIRM_ADMIN_EMAIL",
-                         "OPENIRM_ADMIN_PASSWORD", "OPENIRM_CLIENT_ID",
+                         "OPENIRM_IDENTITY_KEY", "OPENIRM_IDENTITY_PREVIOUS_KEYS",
+                         "OPENIRM_ADMIN_EMAIL", "OPENIRM_ADMIN_PASSWORD", "OPENIRM_CLIENT_ID",
                          "OPENIRM_CLIENT_SECRET"})
 
 
@@ -99,6 +99,8 @@ class Stack:
                         "OPENIRM_JWT_SECRET": self.secrets["jwt_secret"]})
         if process == "identity":
             env["OPENIRM_IDENTITY_KEY"] = self.secrets["identity_key"]
+            env["OPENIRM_IDENTITY_PREVIOUS_KEYS"] = os.environ.get(
+                "OPENIRM_IDENTITY_PREVIOUS_KEYS", "[]")
         env.update(self._client_env(process))
         return env
 

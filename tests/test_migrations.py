@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import pytest
 from alembic import command
 
 from openirm.migrate import alembic_config, upgrade
@@ -131,10 +132,43 @@ def test_service_clients_come_and_go_with_their_role_assignments(api: Api) -> No
         raise AssertionError("a second active client named siem was accepted")
     except Exception as exc:  # asyncpg's UniqueViolationError
         assert "uq_service_client_active_name" in str(exc)
-    command.downgrade(alembic_config(url), "0004")
+    command.downgrade(alembic_config(url), "0005")
     rules = asyncio.run(sql("SELECT v0, v1 FROM identity.casbin_rule ORDER BY v0"))
     assert [tuple(r) for r in rules] == [("user:someone", "Analyst")]
     tables = asyncio.run(sql("SELECT to_regclass('identity.service_client') AS t"))
     assert tables[0]["t"] is None
     upgrade(url, "head")
     assert asyncio.run(sql("SELECT count(*) AS n FROM identity.service_client"))[0]["n"] == 0
+
+
+def test_the_directory_keeps_people_stored_before_it(api: Api) -> None:
+    """0005: people stored under 0004 keep subject id, alias, hash and ciphertext (read as
+    legacy rows until re-encrypted), with empty clear columns; the downgrade keeps them and
+    erased people, and refuses while anyone is sealed with a per-person key."""
+    url, sql = _probe_database(api)
+    subject, erased, sealed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    upgrade(url, "0004")
+    asyncio.run(sql("INSERT INTO identity.person (subject_id, lookup_hash, alias, identity_ct) "
+                    "VALUES ($1, 'h1', 'AnonymousUser-AAAAAA', '\\x01')", subject))
+    upgrade(url, "head")
+    [row] = asyncio.run(sql("SELECT * FROM identity.person"))
+    assert (row["subject_id"], row["lookup_hash"], row["alias"], row["identity_ct"]) == (
+        subject, "h1", "AnonymousUser-AAAAAA", b"\x01")
+    assert (row["department"], row["region"], row["high_impact"], row["erased_at"]) == (
+        None, None, False, None)
+    asyncio.run(sql("INSERT INTO identity.person (subject_id, alias, erased_at, department) "
+                    "VALUES ($1, 'AnonymousUser-BBBBBB', now(), 'Sales')", erased))
+    asyncio.run(sql("INSERT INTO identity.person (subject_id, lookup_hash, alias, identity_ct) "
+                    "VALUES ($1, 'h3', 'AnonymousUser-CCCCCC', '\\x03')", sealed))
+    asyncio.run(sql("INSERT INTO identity.person_key (subject_id, key_id, wrapped_key) "
+                    "VALUES ($1, 'k', '\\x04')", sealed))
+    asyncio.run(sql("INSERT INTO identity.person_change (subject_id) VALUES ($1)", sealed))
+    with pytest.raises(RuntimeError, match="per-person data keys"):
+        command.downgrade(alembic_config(url), "0004")
+    asyncio.run(sql("DELETE FROM identity.person WHERE subject_id = $1", sealed))
+    command.downgrade(alembic_config(url), "0004")
+    rows = asyncio.run(sql("SELECT subject_id, lookup_hash, alias FROM identity.person "
+                           "ORDER BY alias"))
+    assert [tuple(r) for r in rows] == [
+        (subject, "h1", "AnonymousUser-AAAAAA"),
+        (erased, "erased-" + erased.hex, "AnonymousUser-BBBBBB")]

@@ -12,7 +12,7 @@ from gateway.schema.audit import AuditQuery
 from gateway.schema.auth import AuthMutation
 from gateway.schema.cases import CaseMutation, CaseQuery
 from gateway.schema.clients import ClientMutation, ClientQuery
-from gateway.schema.people import PeopleQuery
+from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
@@ -30,8 +30,8 @@ class Query(AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, Audit
 
 @strawberry.type(description="Writes. Every one is checked and audited by the service that "
                              "owns the data.")
-class Mutation(AuthMutation, AlertMutation, CaseMutation, PolicyMutation, AccountMutation,
-               RevealMutation, PrivacyMutation, ClientMutation):
+class Mutation(AuthMutation, AlertMutation, CaseMutation, PeopleMutation, PolicyMutation,
+               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation):
     pass
 
 

@@ -19,7 +19,7 @@ from gateway.schema.common import (
     parse_datetime,
     parse_optional_datetime,
 )
-from gateway.schema.people import Person
+from gateway.schema.people import Person, PersonIdentity
 
 
 @strawberry.enum(description="Where a reveal request stands.")
@@ -29,14 +29,6 @@ class RevealStatus(Enum):
                                                            "identity until the grant expires.")
     REFUSED = strawberry.enum_value("refused", description="Refused by an approver.")
     EXPIRED = strawberry.enum_value("expired", description="Nobody decided within 24 hours.")
-
-
-@strawberry.type(description="A person's identity, as disclosed by a reveal grant.")
-class PersonIdentity:
-    email: str = strawberry.field(description="Email or UPN.")
-    display_name: str | None = strawberry.field(description="Name.")
-    department: str | None = strawberry.field(description="Department.")
-    job_title: str | None = strawberry.field(description="Job title.")
 
 
 @strawberry.type(description="A request to reveal who a person is, for one case.")

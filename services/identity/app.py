@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from fastapi import FastAPI
 
 from services.identity.access import service as access_service
@@ -11,6 +14,7 @@ from services.identity.accounts.router import router as accounts_router
 from services.identity.audit.router import router as audit_router
 from services.identity.clients.router import router as clients_router
 from services.identity.people.crypto import IdentityVault
+from services.identity.people.router import IMPORT_PATH
 from services.identity.people.router import router as people_router
 from services.identity.privacy.router import router as privacy_router
 from services.identity.reveals.router import router as reveals_router
@@ -46,7 +50,19 @@ def build_runtime(settings: IdentitySettings | None = None) -> Runtime:
 
 
 def _setup(app: FastAPI, rt: Runtime) -> None:
-    app.state.vault = IdentityVault(rt.settings.identity_key)
+    app.state.vault = IdentityVault(rt.settings.identity_key,
+                                    rt.settings.identity_previous_keys)
+    tasks: set[asyncio.Task] = set()
+    app.state.rekey_tasks = tasks
+
+    async def stop_rekey() -> None:
+        """A pass stopped here is resumed by starting it again."""
+        for task in list(tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    rt.on_close.insert(0, stop_rekey)
 
 
 def create() -> FastAPI:
@@ -56,7 +72,7 @@ def create() -> FastAPI:
                       "Staff accounts and tokens, service clients (OAuth 2.0 client credentials), "
                       "role assignments, the monitored-person "
                       "directory and pseudonym map, reveal, and the audit-log API.",
-                      setup=_setup)
+                      setup=_setup, streamed_paths=frozenset({IMPORT_PATH}))
 
 
 app = create()

@@ -6,18 +6,26 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    ForeignKey,
+    Identity,
     Index,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
+    Uuid,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
+from services.kit.feed import Xid8
 
 SCHEMA = "identity"
 
@@ -74,17 +82,78 @@ class CasbinRule(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
-    """The pseudonym map: a monitored person's subject id and alias, identity encrypted."""
+    """The pseudonym map: a monitored person's subject id and alias, identity encrypted (with
+    the person's own data key, in `person_key`). Department, region and the high-impact hint
+    are kept in the clear as well: they are organisational, not identifying, and other
+    services filter by them (scopes, priority users). An erased person keeps subject id,
+    alias, department and region; identity, lookup hash and data key are gone."""
 
     __tablename__ = "person"
     __table_args__ = {"schema": SCHEMA}
 
     subject_id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    lookup_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    lookup_hash: str | None = Field(default=None,
+                                    sa_column=Column(String(64), unique=True, nullable=True))
     alias: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
-    identity_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    identity_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    department: str | None = Field(default=None, sa_column=Column(String(200), index=True))
+    region: str | None = Field(default=None, sa_column=Column(String(100), index=True))
+    high_impact: bool = Field(default=False, sa_column=Column(
+        Boolean, nullable=False, server_default="false", index=True))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime | None = Field(default=None, sa_column=_now_col())
     updated_at: datetime | None = Field(default=None, sa_column=_now_col())
+
+
+class PersonKey(SQLModel, table=True):
+    """A person's data key, wrapped by the master key named `key_id`. Deleting the row
+    shreds the person's identity (crypto-shredding)."""
+
+    __tablename__ = "person_key"
+    __table_args__ = {"schema": SCHEMA}
+
+    subject_id: uuid.UUID = Field(sa_column=Column(
+        Uuid, ForeignKey("identity.person.subject_id", ondelete="CASCADE"), primary_key=True))
+    key_id: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_col())
+
+
+class PersonChange(SQLModel, table=True):
+    """Append-only, commit-ordered: a person's organisational attributes (department, region,
+    high impact) or erasure changed. Served as `GET /people/changes` with the person's current
+    values; carries nothing but the subject id."""
+
+    __tablename__ = "person_change"
+    __table_args__ = (Index("ix_person_change_xid_seq", "xid", "seq"), {"schema": SCHEMA})
+
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(),
+                                                          primary_key=True))
+    subject_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    xid: str | None = Field(default=None, sa_column=Column(
+        Xid8, nullable=False, server_default=func.pg_current_xact_id()))
+
+
+class RekeyRun(SQLModel, table=True):
+    """A pass re-encrypting the directory under the current identity key: who started it,
+    how far it got. The work itself is resumable: a new pass takes the rows still left."""
+
+    __tablename__ = "rekey_run"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    key_id: str = Field(sa_column=Column(String(16), nullable=False))
+    started_by: str = Field(sa_column=Column(String(200), nullable=False))
+    status: str = Field(sa_column=Column(String(20), nullable=False))
+    total: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    rewritten: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                       server_default="0"))
+    skipped: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                     server_default="0"))
+    error: str | None = Field(default=None, sa_column=Column(String(2000)))
+    started_at: datetime | None = Field(default=None, sa_column=_now_col())
+    updated_at: datetime | None = Field(default=None, sa_column=_now_col())
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class RevealGrant(SQLModel, table=True):

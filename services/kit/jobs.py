@@ -129,6 +129,13 @@ class ScoreReplay(BaseModel):
     request_id: str | None = None
 
 
+class DirectoryWake(BaseModel):
+    """The directory changed (department, region, high impact, erasure): read identity's
+    people-change feed from the durable cursor."""
+
+    request_id: str | None = None
+
+
 class AlertSync(BaseModel):
     """Scoring appended alert candidates: cases reads them from its durable cursor."""
 
@@ -142,5 +149,6 @@ JOBS: dict[str, tuple[str, type[BaseModel]]] = {
     "score.all": (SCORING_QUEUE, ScoreAll),
     "score.rebuild": (SCORING_QUEUE, ScoreRebuild),
     "score.replay": (SCORING_QUEUE, ScoreReplay),
+    "score.directory": (SCORING_QUEUE, DirectoryWake),
     "alert.sync": (CASES_QUEUE, AlertSync),
 }

@@ -1,7 +1,8 @@
-"""The scoring worker: wake-ups from ingest, policy, settings and people changes, what-if
-replays, plus periodic work so nothing depends on a job surviving (Redis restart, worker
-crash): a catch-up of the feed every 5 seconds, and an hourly re-score (cumulative norms move
-with everyone's activity; scores held by the alert-volume cap get their next day)."""
+"""The scoring worker: wake-ups from ingest, policy, settings and people changes, the
+directory's changes from identity, what-if replays, plus periodic work so nothing depends on
+a job surviving (Redis restart, worker crash): a catch-up of both feeds every 5 seconds, and
+an hourly re-score (cumulative norms move with everyone's activity; scores held by the
+alert-volume cap get their next day)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from services.scoring.pipeline.service import (
     rescore_subjects,
 )
 from services.scoring.replay.service import run as run_replay
+from services.scoring.subjects.service import sync_directory
 
 
 async def wake(rt: Runtime) -> int:
@@ -49,6 +51,10 @@ async def replay(rt: Runtime, replay_id: str) -> str:
     return await run_replay(rt, uuid.UUID(replay_id))
 
 
+async def directory_changed(rt: Runtime) -> int:
+    return await sync_directory(rt)
+
+
 async def hourly(ctx: dict) -> int:
     rt: Runtime = ctx["rt"]
     await prune(rt)
@@ -59,5 +65,7 @@ WorkerSettings = worker_settings(
     "scoring", SCORING_QUEUE, build_runtime,
     [job("score.wake", wake), job("score.policy", policy_changed),
      job("score.subjects", subjects_changed), job("score.all", settings_changed),
-     job("score.rebuild", counting_changed), job("score.replay", replay)],
-    [catch_up(process_feed, 5), cron(hourly, minute=7, second=0, unique=True)])
+     job("score.rebuild", counting_changed), job("score.replay", replay),
+     job("score.directory", directory_changed)],
+    [catch_up(process_feed, 5), catch_up(sync_directory, 5),
+     cron(hourly, minute=7, second=0, unique=True)])

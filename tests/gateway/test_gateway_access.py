@@ -60,6 +60,10 @@ FIELDS: dict[str, str | None] = {
     "setClientRoles": "clients:set_roles",
     "rotateClientSecret": "clients:rotate_secret",
     "revokeClient": "clients:revoke",
+    "identityKeyStatus": "people:rekey_status",
+    "importPeople": "people:import",
+    "erasePerson": "people:erase",
+    "startRekey": "people:rekey",
 }
 # Fields that would change shared state for every other test if a role were let through.
 HARMLESS_INPUT = {"updatePrivacySettings": "{}"}

@@ -26,7 +26,8 @@ async def test_directory_upsert_links_nothing_and_changes_only_what_is_sent(
     person = (await http.get(f"{api.identity}/people/{subject['subject_id']}",
                              headers=admin)).json()
     assert person == {"subject_id": subject["subject_id"], "alias": subject["alias"],
-                      "revealed": False, "identity": None, "revealed_for_cases": []}
+                      "revealed": False, "identity": None, "revealed_for_cases": [],
+                      "erased": False, "erased_at": None}
 
 
 async def test_resolve_is_stable_and_for_services_only(api: Api, http: httpx.AsyncClient

@@ -1,76 +1,191 @@
-"""The monitored-person directory, pseudonymisation and reveal."""
+"""The monitored-person directory, pseudonymisation, reveal and erasure."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+
+from pydantic_core import from_json
+from sqlalchemy import text
 
 from services.identity.people import repository as repo
 from services.identity.people.crypto import IdentityVault, alias_for, normalise_identifier
-from services.identity.people.exceptions import PersonNotFound
+from services.identity.people.directory import ALIAS_LENGTHS, DirectoryWriter, wake_consumers
+from services.identity.people.exceptions import (
+    ImportRejected,
+    InvalidHeader,
+    PersonErased,
+    PersonNotFound,
+)
+from services.identity.people.parsing import (
+    CsvRecords,
+    HeaderError,
+    KeyMapper,
+    NdjsonRecords,
+    json_record,
+)
 from services.identity.people.schemas import (
+    DirectoryImportResult,
     Identity,
+    OnError,
+    PersonChange,
+    PersonChangePage,
+    PersonErasure,
     PersonRead,
     PersonUpsert,
     PersonUpserted,
     ResolvedActor,
+    UnknownColumns,
 )
 from services.identity.privacy import repository as privacy_repo
 from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
+from services.kit.errors import InvalidInput, InvalidParam
+from services.kit.feed import next_cursor
 from services.kit.runtime import Runtime
+
+log = logging.getLogger("openirm.identity.people")
+
+CSV = "text/csv"
+JSON = "application/json"
+NDJSON = frozenset({"application/x-ndjson", "application/jsonl", "application/ndjson"})
+MAX_JSON_ROWS = 50_000
 
 
 async def resolve(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
                   identifiers: list[str]) -> list[ResolvedActor]:
     """Subject id and alias for each identifier, creating a directory entry for an actor
     seen for the first time (so no event is refused for an unknown actor)."""
-    resolved, _ = await _resolve(rt, vault, uow, actor, identifiers)
-    return resolved
+    hashes = {ident: vault.lookup_hashes(ident) for ident in identifiers}
+    known = await repo.by_hashes(uow.session, [h for hs in hashes.values() for h in hs])
 
+    def find(ident: str) -> repo.Stored | None:
+        return next((known[h] for h in hashes[ident] if h in known), None)
 
-async def _resolve(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
-                   identifiers: list[str]) -> tuple[list[ResolvedActor], set[uuid.UUID]]:
-    """As `resolve`, plus the subject ids this call created."""
-    hashes = {ident: vault.lookup_hash(ident) for ident in identifiers}
-    known = await repo.by_hashes(uow.session, list(set(hashes.values())))
-    already = set(known)
-    for alias_length in (6, 8, 12):
-        missing = {h: i for i, h in hashes.items() if h not in known}
+    created: set[uuid.UUID] = set()
+    for alias_length in ALIAS_LENGTHS:
+        missing = {hashes[i][0]: i for i in identifiers if find(i) is None}
         if not missing:
             break
-        rows = []
+        rows, keys = [], []
         for h, ident in missing.items():
             subject_id = uuid.uuid4()
-            rows.append({"subject_id": subject_id, "lookup_hash": h,
-                         "alias": alias_for(subject_id, alias_length),
-                         "identity_ct": vault.seal({"email": normalise_identifier(ident)})})
-        await repo.insert_new(uow.session, rows)
-        known = await repo.by_hashes(uow.session, list(set(hashes.values())))
-    created = {p.subject_id for h, p in known.items() if h not in already}
+            sealed = vault.seal_new({"email": normalise_identifier(ident)}, subject_id)
+            rows.append((subject_id, h, alias_for(subject_id, alias_length),
+                         sealed.identity_ct, None, None, False))
+            keys.append((subject_id, sealed.key_id, sealed.wrapped_key))
+        inserted = await repo.insert_people(uow.session, rows)
+        await repo.put_keys(uow.session, [k for k in keys if k[0] in inserted])
+        created |= inserted
+        known.update(await repo.by_hashes(uow.session, list(missing)))
     if created:
         await rt.audit.record(uow.session, actor=actor, action="person.create",
                               detail={"count": len(created),
                                       "subject_ids": sorted(map(str, created))[:100]})
-    return [ResolvedActor(identifier=i, subject_id=known[h].subject_id, alias=known[h].alias)
-            for i, h in hashes.items()], created
+    out = []
+    for ident in identifiers:
+        person = find(ident)
+        assert person is not None
+        out.append(ResolvedActor(identifier=ident, subject_id=person.subject_id,
+                                 alias=person.alias))
+    return out
 
 
 async def upsert(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
                  data: PersonUpsert) -> PersonUpserted:
     """Add or update a directory entry; only the fields sent change. The answer says nothing
     about the pseudonym, so the directory cannot be used to link an email to an alias."""
-    [ref], created = await _resolve(rt, vault, uow, actor, [data.email])
-    person = await repo.get(uow.session, ref.subject_id, for_update=True)
-    assert person is not None
-    current = Identity(**vault.open(person.identity_ct))
-    changes = data.model_dump(exclude_unset=True, exclude={"email"})
-    updated = current.model_copy(update=changes)
-    await repo.update_identity(uow.session, person, vault.seal(updated.model_dump()))
+    writer = DirectoryWriter(vault, uow, label="directory upsert", redis=rt.redis)
+    await writer.add_row(data)
+    tally = await writer.finish()
+    [person] = (await repo.by_hashes(uow.session, vault.lookup_hashes(data.email))).values()
+    created = bool(tally.created)
     await rt.audit.record(uow.session, actor=actor, action="person.upsert",
-                          target=f"subject:{ref.subject_id}",
-                          detail={"fields": sorted(changes), "created": bool(created)})
-    return PersonUpserted(created=bool(created))
+                          target=f"subject:{person.subject_id}",
+                          detail={"fields": sorted(data.model_fields_set - {"email"}),
+                                  "created": created})
+    return PersonUpserted(created=created)
+
+
+async def import_directory(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
+                           media_type: str, chunks: AsyncIterator[bytes], *, on_error: OnError,
+                           dry_run: bool, unknown: UnknownColumns, max_rows: int
+                           ) -> DirectoryImportResult:
+    """Upsert people from a CSV, JSON or NDJSON file, streamed chunk by chunk (a JSON array
+    is read whole, so it is bounded). With `reject_all` one bad row refuses the whole file
+    (nothing applied); with `skip_invalid` the good rows are applied and the bad ones
+    reported. A dry run writes nothing and says what would happen."""
+    mapper = KeyMapper(ignore_unknown=unknown is UnknownColumns.IGNORE)
+    writer = DirectoryWriter(vault, uow, dry_run=dry_run, on_error=on_error,
+                             label="directory import", redis=rt.redis)
+
+    def too_many() -> InvalidInput:
+        return _invalid("(body)", f"more than {max_rows} records; split the file")
+
+    try:
+        if media_type == JSON:
+            data = _json_rows(b"".join([c async for c in chunks]))
+            if len(data) > min(max_rows, MAX_JSON_ROWS):
+                raise _invalid("(body)", f"at most {min(max_rows, MAX_JSON_ROWS)} records in "
+                               "a JSON array; send NDJSON or CSV for more")
+            for start in range(0, len(data), 1000):
+                await writer.add_all([json_record(start + i, value, mapper)
+                                      for i, value in enumerate(data[start:start + 1000])])
+        else:
+            parser = CsvRecords(mapper) if media_type == CSV else NdjsonRecords(mapper)
+            async for chunk in chunks:
+                await writer.add_all(parser.feed(chunk))
+                if writer.tally.rows > max_rows:
+                    raise too_many()
+            await writer.add_all(parser.close())
+            if writer.tally.rows > max_rows:
+                raise too_many()
+    except HeaderError as exc:
+        raise InvalidHeader(f"the file cannot be used: {exc.field}: {exc.reason}",
+                            extra={"invalid_params": [InvalidParam(field=exc.field,
+                                                                   reason=exc.reason)]}
+                            ) from None
+    tally = await writer.finish()
+    if tally.rows == 0:
+        raise _invalid("(body)", "has no records")
+    detail = {"format": media_type, "dry_run": dry_run, "on_error": on_error.value,
+              "rows": tally.rows, "created": tally.created, "updated": tally.updated,
+              "unchanged": tally.unchanged, "rejected": tally.rejected}
+    if tally.rejected and on_error is OnError.REJECT_ALL and not dry_run:
+        async with rt.db.unit_of_work() as outside:  # the import's own transaction rolls back
+            await rt.audit.record(outside.session, actor=actor, action="people.import",
+                                  outcome="rejected", detail={**detail, "created": 0,
+                                                              "updated": 0, "unchanged": 0})
+        raise ImportRejected(
+            f"{tally.rejected} of {tally.rows} records are invalid; nothing was applied "
+            "(fix them, or send on_error=skip_invalid to apply the valid ones)",
+            extra={"invalid_params": [InvalidParam(field=e.field, index=e.index,
+                                                   reason=e.reason) for e in tally.errors]})
+    await rt.audit.record(uow.session, actor=actor, action="people.import", detail=detail)
+    return DirectoryImportResult(
+        dry_run=dry_run, applied=not dry_run, rows=tally.rows, created=tally.created,
+        updated=tally.updated, unchanged=tally.unchanged, rejected=tally.rejected,
+        errors=tally.errors, errors_truncated=tally.rejected > len(tally.errors),
+        ignored_columns=sorted(mapper.ignored), duration_ms=writer.elapsed_ms)
+
+
+def _invalid(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {reason}", extra={"invalid_params": [
+        InvalidParam(field=field, reason=reason)]})
+
+
+def _json_rows(body: bytes) -> list:
+    try:
+        data = from_json(body)
+    except ValueError as exc:
+        raise _invalid("(body)", f"not valid JSON: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("people"), list):
+        data = data["people"]
+    if not isinstance(data, list):
+        raise _invalid("(body)", "must be a JSON array of people (or {\"people\": [...]})")
+    return data
 
 
 def account_id_of(subject: str) -> uuid.UUID | None:
@@ -79,17 +194,28 @@ def account_id_of(subject: str) -> uuid.UUID | None:
     return uuid.UUID(raw) if kind == "user" else None
 
 
+
+def identity_of(vault: IdentityVault, person: repo.Stored) -> Identity:
+    assert person.identity_ct is not None
+    return Identity(**vault.open(person.identity_ct, person.subject_id, person.key_id,
+                                 person.wrapped_key))
+
+
 async def read(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, caller: Caller,
                subject_id: uuid.UUID) -> PersonRead:
     """A grant is honoured only while its holder may still reveal (a demoted Investigator
-    sees aliases again)."""
-    person = await repo.get(uow.session, subject_id)
+    sees aliases again). An erased person is the alias only; someone outside the caller's
+    scope does not exist for them."""
+    person = await repo.stored(uow.session, subject_id)
     if person is None or not caller.scope.sees(subject_id):
         raise PersonNotFound("no such person")
     out = PersonRead(subject_id=person.subject_id, alias=person.alias)
+    if person.erased_at is not None:
+        out.erased, out.erased_at = True, person.erased_at
+        return out
     privacy = await privacy_repo.current(uow.session)
     if not privacy.pseudonymise:
-        out.identity = Identity(**vault.open(person.identity_ct))
+        out.identity = identity_of(vault, person)
         return out
     subject = caller.principal.subject
     account_id = account_id_of(subject)
@@ -98,10 +224,59 @@ async def read(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, caller: Calle
     grants = await repo.active_grants(uow.session, subject_id, account_id, datetime.now(UTC))
     if grants:
         out.revealed = True
-        out.identity = Identity(**vault.open(person.identity_ct))
+        out.identity = identity_of(vault, person)
         out.revealed_for_cases = sorted({g.case_id for g in grants})
         await rt.audit.record(uow.session, actor=subject, action="person.reveal.use",
                               target=f"subject:{subject_id}",
                               detail={"grant_ids": sorted(str(g.id) for g in grants),
                                       "case_ids": [str(c) for c in out.revealed_for_cases]})
     return out
+
+
+async def erase(rt: Runtime, uow: UnitOfWork, actor: str, subject_id: uuid.UUID,
+                reason: str) -> PersonErasure:
+    """Crypto-shredding: the person's data key and sealed identity are destroyed and their
+    lookup hash removed, so nothing can link the subject id to a person again (the same email
+    coming back is a new subject). Subject id, alias, department and region stay: the events,
+    alerts and cases filed under them stay consistent, and pseudonymous for good."""
+    person = await repo.stored(uow.session, subject_id, for_update=True)
+    if person is None:
+        raise PersonNotFound("no such person")
+    if person.erased_at is not None:
+        raise PersonErased(f"this person was erased already ({person.erased_at.isoformat()})")
+    erased_at = await repo.shred(uow.session, subject_id)
+    await repo.append_changes(uow.session, [subject_id])
+    wake_consumers(uow, rt.redis)
+    await rt.audit.record(uow.session, actor=actor, action="person.erase",
+                          target=f"subject:{subject_id}",
+                          detail={"reason": reason, "alias": person.alias})
+
+    async def reclaim() -> None:
+        await _vacuum(rt)
+
+    uow.after_commit.append(reclaim)
+    return PersonErasure(subject_id=subject_id, alias=person.alias, erased_at=erased_at)
+
+
+async def _vacuum(rt: Runtime) -> None:
+    """Best effort, after commit: reclaim the dead row versions that still hold the shredded
+    key and ciphertext, instead of waiting for autovacuum."""
+    try:
+        async with rt.db.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("VACUUM identity.person_key, identity.person"))
+    except Exception as exc:
+        log.warning("could not vacuum after an erasure (autovacuum will): %s", exc)
+
+
+async def changes(uow: UnitOfWork, cursor: str | None, limit: int) -> PersonChangePage:
+    """People whose department, region, high impact or erasure changed after the cursor, each
+    once per page with their current values."""
+    rows = await repo.changes(uow.session, cursor, limit)
+    latest: dict[uuid.UUID, PersonChange] = {}
+    for r in rows:
+        latest.pop(r.subject_id, None)  # keep commit order of the last change
+        latest[r.subject_id] = PersonChange(subject_id=r.subject_id, alias=r.alias,
+                                            department=r.department, region=r.region,
+                                            high_impact=r.high_impact, erased=r.erased)
+    return PersonChangePage(items=list(latest.values()), next_cursor=next_cursor(rows, cursor))

@@ -8,12 +8,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.identity.models import Person, RevealGrant, RevealRequest
+from services.identity.models import RevealGrant, RevealRequest
 from services.identity.people import repository as people_repo
 from services.identity.people.crypto import IdentityVault
-from services.identity.people.exceptions import PersonNotFound
+from services.identity.people.exceptions import PersonErased, PersonNotFound
 from services.identity.people.schemas import Identity
-from services.identity.people.service import account_id_of
+from services.identity.people.service import account_id_of, identity_of
 from services.identity.privacy import repository as privacy_repo
 from services.identity.reveals import repository as repo
 from services.identity.reveals.exceptions import (
@@ -56,10 +56,12 @@ def _read(row: RevealRequest, grant: RevealGrant | None, now: datetime,
 
 
 async def _person(uow: UnitOfWork, caller: Caller, subject_id: uuid.UUID,
-                  case_id: uuid.UUID) -> Person:
-    person = await people_repo.get(uow.session, subject_id)
+                  case_id: uuid.UUID) -> people_repo.Stored:
+    person = await people_repo.stored(uow.session, subject_id)
     if person is None or not caller.scope.sees(subject_id, case_id):
         raise PersonNotFound("no such person")
+    if person.erased_at is not None:
+        raise PersonErased(f"this person was erased; only the alias {person.alias} remains")
     return person
 
 
@@ -113,7 +115,7 @@ async def request(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, caller: Ca
                                   "expires_at": grant.expires_at.isoformat()})
     await uow.session.flush()
     await uow.session.refresh(row)
-    return _read(row, grant, datetime.now(UTC), Identity(**vault.open(person.identity_ct)))
+    return _read(row, grant, datetime.now(UTC), identity_of(vault, person))
 
 
 async def decide(rt: Runtime, uow: UnitOfWork, caller: Caller, request_id: uuid.UUID, *,

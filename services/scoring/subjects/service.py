@@ -1,18 +1,31 @@
-"""Facts about people that scoring uses: department and high impact (from the directory), and
-previous cases closed as violations (from cases)."""
+"""Facts about people that scoring uses: department and high impact (from the directory, read
+from identity's people-change feed by a durable cursor, or set directly), and previous cases
+closed as violations (from cases)."""
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 
 from sqlalchemy import select, text
 
-from services.kit.db import UnitOfWork
+from services.kit.db import UnitOfWork, try_advisory_xact_lock
 from services.kit.errors import NotFound
+from services.kit.feed import load_cursor, save_cursor
 from services.kit.jobs import SCORING_QUEUE
 from services.kit.runtime import Runtime
-from services.scoring.models import Policy, RiskScore, Subject
+from services.scoring.models import FeedCursor, Policy, RiskScore, Subject
+from services.scoring.subjects import repository as repo
 from services.scoring.subjects.schemas import ScoreRead, SubjectAttributes, SubjectRead
+
+log = logging.getLogger("openirm.scoring.directory")
+
+DIRECTORY_CURSOR = "identity.people"
+DIRECTORY_LOCK = 0x0FE1_0105
+DIRECTORY_PAGE = 1000
+RESCORE_BATCH = 1000
+PASS_S = 60.0  # one job reads for at most this long; the catch-up goes on after it
 
 
 class SubjectNotFound(NotFound):
@@ -80,3 +93,42 @@ async def scores(uow: UnitOfWork, subject_id: uuid.UUID) -> list[ScoreRead]:
                       score=r.score, severity=r.severity, version=r.version,
                       settings_version=r.settings_version, contributions=r.contributions,
                       computed_at=r.computed_at) for r, name in rows.all()]
+
+
+async def sync_directory(rt: Runtime) -> int:
+    """Apply the directory's changes since the durable cursor: department and high impact of
+    each person changed, in one transaction with the cursor (a crash means the page is read
+    again; applying it twice changes nothing). People scoring already knows are re-scored.
+    One pass at a time; a wake-up finding one running leaves the work to it (it reads until
+    the feed is empty, and the catch-up runs every few seconds). Returns people applied."""
+    total, started = 0, time.monotonic()
+    while True:
+        async with rt.db.unit_of_work(rt.queue) as uow:
+            if not await try_advisory_xact_lock(uow.session, DIRECTORY_LOCK):
+                return total
+            cursor = await load_cursor(uow.session, FeedCursor, DIRECTORY_CURSOR)
+            params: dict = {"limit": DIRECTORY_PAGE}
+            if cursor:
+                params["cursor"] = cursor
+            page = await rt.identity.request("GET", "/people/changes", params=params)
+            items = page["items"]
+            moved = page["next_cursor"] != cursor
+            if moved:
+                await save_cursor(uow.session, FeedCursor, DIRECTORY_CURSOR,
+                                  page["next_cursor"])
+            inserted, updated = await repo.apply_directory(uow.session, items)
+            if inserted or updated:
+                changed = sorted(inserted + updated)
+                await rt.audit.record(uow.session, actor=f"service:{rt.name}",
+                                      action="subject.directory_sync",
+                                      detail={"read": len(items), "changed": len(changed),
+                                              "subject_ids": [str(s) for s in changed[:100]]})
+            for i in range(0, len(updated), RESCORE_BATCH):
+                uow.enqueue_after_commit(SCORING_QUEUE, "score.subjects", subjects=[
+                    str(s) for s in sorted(updated)[i:i + RESCORE_BATCH]])
+        total += len(items)
+        if items:
+            log.info("directory: applied %d changes (%d new, %d updated)", len(items),
+                     len(inserted), len(updated))
+        if not moved or time.monotonic() - started > PASS_S:
+            return total

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from openirm.migrate import SERVICE_ROLES, service_url
 from services.kit.db import async_url
 from tests.conftest import Api
-from tests.factories import db_fetch
+from tests.factories import db_fetch, event, ingest, person_email
 
 # A table of each service's schema, to read and write as another role.
 TABLE_OF = {"identity": "identity.account", "ingest": "ingest.event_key",
@@ -151,3 +151,39 @@ async def test_reapplying_the_roles_changes_nothing_and_repairs_drift(api: Api) 
     async with connected_as(api, "scoring") as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
             await conn.fetch("SELECT * FROM cases.alert LIMIT 1")
+
+
+@pytest.mark.parametrize("service", list(SERVICE_ROLES))
+async def test_the_audit_writer_works_as_every_role(api: Api, service: str) -> None:
+    """One audit row and several in one transaction, as the services write them."""
+    from services.kit.audit import AuditWriter
+    from services.kit.db import Database
+
+    db = Database(service_url(api.stack.database_url, service,
+                              api.stack.config.db_role_password), pool_size=1)
+    writer, actor = AuditWriter(service), f"test:writer-{uuid.uuid4().hex[:8]}"
+    try:
+        for count in (1, 3):
+            async with db.unit_of_work() as uow:
+                for i in range(count):
+                    await writer.record(uow.session, actor=actor, action="test.write",
+                                        detail={"i": i})
+    finally:
+        await db.dispose()
+    rows = await db_fetch(api, "SELECT service, detail FROM audit.audit_log WHERE actor = $1 "
+                          "ORDER BY seq", actor)
+    assert [r["service"] for r in rows] == [service] * 4
+
+
+async def test_an_audited_write_of_each_service_goes_through(api: Api,
+                                                            http: httpx.AsyncClient) -> None:
+    """Writes that record an audit row, through each service's HTTP API, as its role."""
+    admin = api.auth(api.admin_token())
+    before = (await db_fetch(api, "SELECT max(seq) AS s FROM audit.audit_log"))[0]["s"]
+    resp = await http.put(f"{api.scoring}/indicators/usb_copy", headers=admin,
+                          json={"enabled": True})
+    assert resp.status_code == 200, resp.text
+    ingest(api, [event(person_email(), "file.downloaded", file_name="a.txt")])
+    rows = await db_fetch(api, "SELECT DISTINCT service FROM audit.audit_log WHERE seq > $1",
+                          before)
+    assert {"scoring", "ingest"} <= {r["service"] for r in rows}

@@ -69,11 +69,12 @@ class AuditWriter:
 
 
 async def write_pending(session: AsyncSession) -> None:
-    """A plain INSERT without RETURNING: a service's database role may INSERT into the
-    audit log but not read it (RETURNING would need SELECT)."""
+    """A plain INSERT without RETURNING (`inline`: not even of the key, which SQLAlchemy
+    fetches for a single row): a service's database role may INSERT into the audit log but
+    not read it, and RETURNING would need SELECT."""
     rows = session.info.pop(_PENDING, None)
     if rows:
-        await session.execute(insert(AuditLog.__table__), rows)  # type: ignore[arg-type]
+        await session.execute(insert(AuditLog.__table__).inline(), rows)  # type: ignore[arg-type]
 
 
 def discard_pending(session: AsyncSession) -> None:

@@ -245,15 +245,18 @@ class Services:
     # identity: audit log
 
     async def audit_query(self, *, actor: str | None = None, action: str | None = None,
-                          target: str | None = None, since: str | None = None,
-                          until: str | None = None, cursor: str | None = None,
-                          limit: int | None = None) -> dict[str, Any]:
+                          target: str | None = None, outcome: str | None = None,
+                          since: str | None = None, until: str | None = None,
+                          cursor: str | None = None, limit: int | None = None
+                          ) -> dict[str, Any]:
         return await self._call("identity", "GET", "/audit", params={
-            "actor": actor, "action": action, "target": target, "since": since,
-            "until": until, "cursor": cursor, "limit": limit})
+            "actor": actor, "action": action, "target": target, "outcome": outcome,
+            "since": since, "until": until, "cursor": cursor, "limit": limit})
 
-    async def audit_verify(self) -> dict[str, Any]:
-        return await self._call("identity", "GET", "/audit/verify")
+    async def audit_verify(self, *, since_seq: int | None = None,
+                           expected_hash: str | None = None) -> dict[str, Any]:
+        return await self._call("identity", "GET", "/audit/verify", params={
+            "since_seq": since_seq, "expected_hash": expected_hash})
 
     # scoring: templates, indicators, policies
 

@@ -89,7 +89,8 @@ def _migrate(args: argparse.Namespace) -> int:
     from openirm.migrate import upgrade
     from services.kit.settings import KitSettings
 
-    upgrade(KitSettings().database_url)
+    upgrade(KitSettings().database_url,
+            role_password=os.environ.get("OPENIRM_DB_ROLE_PASSWORD") or None)
     print("migrations applied")
     return 0
 

@@ -30,6 +30,7 @@ class StackConfig:
     redis_url: str | None = None
     env: str = "development"
     log_format: str = "text"
+    db_role_password: str | None = None  # of the services' database roles; None: trust auth
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None) -> StackConfig:
@@ -42,6 +43,7 @@ class StackConfig:
             redis_url=os.environ.get("OPENIRM_REDIS_URL") or None,
             env=os.environ.get("OPENIRM_ENV", "development"),
             log_format=os.environ.get("OPENIRM_LOG_FORMAT", "text"),
+            db_role_password=os.environ.get("OPENIRM_DB_ROLE_PASSWORD") or None,
         )
 
     def url(self, name: str) -> str:

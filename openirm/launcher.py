@@ -29,7 +29,7 @@ log = logging.getLogger("openirm.launcher")
 PER_PROCESS = frozenset({"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
                          "OPENIRM_IDENTITY_KEY", "OPENIRM_IDENTITY_PREVIOUS_KEYS",
                          "OPENIRM_ADMIN_EMAIL", "OPENIRM_ADMIN_PASSWORD", "OPENIRM_CLIENT_ID",
-                         "OPENIRM_CLIENT_SECRET"})
+                         "OPENIRM_CLIENT_SECRET", "OPENIRM_DB_ROLE_PASSWORD"})
 
 
 class StackError(RuntimeError):
@@ -85,7 +85,8 @@ class Stack:
     def env(self, process: str) -> dict[str, str]:
         """The environment of one process: the operator's OPENIRM_ settings pass through,
         but connections and keys go only where they are needed. The identity key goes to
-        identity alone; the gateway gets no database, Redis or key at all."""
+        identity alone; the gateway gets no database, Redis or key at all. Each service (and
+        its worker) connects to the database as its own role, never as the administrator."""
         env = {k: v for k, v in os.environ.items() if k not in PER_PROCESS}
         env.update({
             "OPENIRM_ENV": self.config.env,
@@ -94,7 +95,8 @@ class Stack:
             **{f"OPENIRM_{name.upper()}_URL": self.config.url(name) for name in SERVICES},
         })
         if process != "gateway":
-            env.update({"OPENIRM_DATABASE_URL": self.database_url,
+            env.update({"OPENIRM_DATABASE_URL": migrate.service_url(
+                            self.database_url, process, self.config.db_role_password),
                         "OPENIRM_REDIS_URL": self.redis_url,
                         "OPENIRM_JWT_SECRET": self.secrets["jwt_secret"]})
         if process == "identity":
@@ -105,7 +107,7 @@ class Stack:
         return env
 
     def migrate(self) -> None:
-        migrate.upgrade(self.database_url)
+        migrate.upgrade(self.database_url, role_password=self.config.db_role_password)
 
     def ensure_admin(self) -> AdminCredentials:
         email = os.environ.get("OPENIRM_ADMIN_EMAIL", "admin@openirm.local")

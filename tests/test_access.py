@@ -55,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "people:reveal": {"Investigator"},
     "audit:query": {"Auditor"},
     "audit:verify": {"Auditor"},
+    "audit:export": {"Auditor"},
     "events:ingest": {"Admin", "service"},
     "events:feed": {"service"},
     "events:types": {"Admin", "service"},

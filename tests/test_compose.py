@@ -53,3 +53,19 @@ def test_each_service_gets_its_own_client_credentials_only() -> None:
                     and "CLIENT_SECRET" in str(v)], process
     assert not {"OPENIRM_CLIENT_ID", "OPENIRM_CLIENT_SECRET"} & set(
         SERVICES["gateway"]["environment"])
+
+
+def test_each_service_connects_as_its_own_database_role() -> None:
+    from sqlalchemy.engine import make_url
+
+    from openirm.migrate import SERVICE_ROLES
+
+    admin = make_url(SERVICES["migrate"]["environment"]["OPENIRM_DATABASE_URL"])
+    assert "OPENIRM_DB_ROLE_PASSWORD" in SERVICES["migrate"]["environment"]
+    for name in ("identity", "ingest", "scoring", "cases", "scoring-worker", "cases-worker"):
+        env = SERVICES[name]["environment"]
+        url = make_url(env["OPENIRM_DATABASE_URL"])
+        assert url.username == SERVICE_ROLES[name.removesuffix("-worker")], name
+        assert (url.host, url.database) == (admin.host, admin.database), name
+        assert url.password == "${OPENIRM_DB_ROLE_PASSWORD:?set OPENIRM_DB_ROLE_PASSWORD}"
+        assert "OPENIRM_DB_ROLE_PASSWORD" not in env, name

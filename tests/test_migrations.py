@@ -172,3 +172,47 @@ def test_the_directory_keeps_people_stored_before_it(api: Api) -> None:
     assert [tuple(r) for r in rows] == [
         (subject, "h1", "AnonymousUser-AAAAAA"),
         (erased, "erased-" + erased.hex, "AnonymousUser-BBBBBB")]
+
+
+def test_service_roles_get_their_schema_and_give_it_back(api: Api) -> None:
+    """0008: ingest's role owns ingest's tables and partitions, the other roles get row
+    privileges on their schema and INSERT into the audit log, the chain trigger runs as its
+    owner; events stay. Downgrade hands everything back to the migrating user."""
+    url, sql = _probe_database(api)
+    upgrade(url, "0004")
+    asyncio.run(sql("""
+        CREATE TABLE ingest.activity_event_y2026m11 PARTITION OF ingest.activity_event
+        FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')"""))
+    asyncio.run(sql("""
+        INSERT INTO ingest.activity_event (id, subject_id, alias, type, category, occurred_at,
+                                           source, attributes)
+        VALUES ('a', gen_random_uuid(), 'AnonymousUser-AAAAAA', 'file.downloaded',
+                'collection', '2026-11-02 10:00+00', 'test', '{}')"""))
+    owners = """
+        SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c
+        WHERE c.relnamespace = 'ingest'::regnamespace AND c.relkind IN ('r', 'p')
+        ORDER BY 1"""
+    privileges = """
+        SELECT has_table_privilege('openirm_scoring', 'scoring.policy', 'UPDATE') AS own,
+               has_table_privilege('openirm_scoring', 'cases.alert', 'SELECT') AS other,
+               has_table_privilege('openirm_cases', 'audit.audit_log', 'INSERT') AS audit_insert,
+               has_table_privilege('openirm_cases', 'audit.audit_log', 'SELECT') AS audit_read,
+               has_table_privilege('openirm_identity', 'audit.audit_log', 'SELECT')
+                 AS identity_reads,
+               (SELECT prosecdef FROM pg_proc WHERE oid = 'audit.chain_row'::regproc) AS definer
+    """
+    admin = asyncio.run(sql("SELECT current_user AS u"))[0]["u"]
+    upgrade(url, "head")
+    assert {r["owner"] for r in asyncio.run(sql(owners))} == {"openirm_ingest"}
+    assert dict(asyncio.run(sql(privileges))[0]) == {
+        "own": True, "other": False, "audit_insert": True, "audit_read": False,
+        "identity_reads": True, "definer": True}
+    assert [r["id"] for r in asyncio.run(sql("SELECT id FROM ingest.activity_event"))] == ["a"]
+    command.downgrade(alembic_config(url), "0007")
+    assert {r["owner"] for r in asyncio.run(sql(owners))} == {admin}
+    assert dict(asyncio.run(sql(privileges))[0]) == {
+        "own": False, "other": False, "audit_insert": False, "audit_read": False,
+        "identity_reads": False, "definer": False}
+    assert [r["id"] for r in asyncio.run(sql("SELECT id FROM ingest.activity_event"))] == ["a"]
+    assert asyncio.run(sql("SELECT to_regprocedure('audit.apply_service_roles(text)') AS f")
+                       )[0]["f"] is None

@@ -18,7 +18,8 @@ class IngestRuntime(Runtime):
         self.actors = ActorCache(self.identity, settings.actor_cache_ttl_s)
         # A few connections apart from the request pool, for what must not wait on (or be
         # starved by) uploads: connector run progress, run outcomes, partition DDL.
-        self.bookkeeping = Database(settings.database_url, pool_size=3)
+        self.bookkeeping = Database(settings.database_url, pool_size=3,
+                                    application_name="openirm-ingest")
         self.partitions = Partitions(self.bookkeeping, settings.event_retention_days,
                                      settings.partitions_ahead_months)
         self.on_close.append(self.bookkeeping.dispose)

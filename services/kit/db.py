@@ -28,11 +28,15 @@ def async_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10,
+                  application_name: str | None = None) -> AsyncEngine:
     # A transaction left open would hold back every commit-ordered feed: end it.
+    server_settings = {"idle_in_transaction_session_timeout": "60000"}
+    if application_name:  # who is who in pg_stat_activity
+        server_settings["application_name"] = application_name
     return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True, connect_args={"server_settings": {
-                                   "idle_in_transaction_session_timeout": "60000"}})
+                               pool_pre_ping=True,
+                               connect_args={"server_settings": server_settings})
 
 
 @dataclass
@@ -84,8 +88,9 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
-        self.engine = create_engine(url, pool_size=pool_size)
+    def __init__(self, url: str, *, pool_size: int = 10,
+                 application_name: str | None = None) -> None:
+        self.engine = create_engine(url, pool_size=pool_size, application_name=application_name)
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession,
                                                expire_on_commit=False)
 

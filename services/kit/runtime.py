@@ -24,7 +24,7 @@ class Runtime:
                  load_accounts: AccountLoader | None = None,
                  load_scope: ScopeLoader | None = None) -> None:
         self.name, self.settings = name, settings
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, application_name=f"openirm-{name}")
         self.queue = JobQueue(settings.redis_url)
         self.redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2,
                                     socket_timeout=2)

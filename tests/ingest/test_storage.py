@@ -49,10 +49,21 @@ async def test_events_outside_the_window_are_refused(api: Api, http: httpx.Async
 
 async def test_retention_drops_expired_partitions_audited(api: Api, http: httpx.AsyncClient
                                                           ) -> None:
-    # An old month as a deployment that has run for years would have it.
-    await db_fetch(api, "CREATE TABLE IF NOT EXISTS ingest.activity_event_y2019m03 PARTITION OF "
-                   "ingest.activity_event FOR VALUES FROM ('2019-03-01 00:00+00') "
-                   "TO ('2019-04-01 00:00+00')")
+    # An old month as a deployment that has run for years would have it: made by ingest's
+    # own database role (which must own a partition to drop it).
+    import asyncpg
+
+    from openirm.migrate import service_url
+    from services.kit.db import async_url
+
+    url = service_url(api.stack.database_url, "ingest", api.stack.config.db_role_password)
+    conn = await asyncpg.connect(async_url(url).replace("+asyncpg", "", 1))
+    try:
+        await conn.execute("CREATE TABLE IF NOT EXISTS ingest.activity_event_y2019m03 "
+                           "PARTITION OF ingest.activity_event "
+                           "FOR VALUES FROM ('2019-03-01 00:00+00') TO ('2019-04-01 00:00+00')")
+    finally:
+        await conn.close()
     await db_fetch(api, """
         INSERT INTO ingest.activity_event (id, subject_id, alias, type, category, occurred_at,
                                            source, attributes)

@@ -145,6 +145,14 @@ class Services:
                                 json={"email": email, "password": password},
                                 forward_auth=False)
 
+    async def refresh(self, refresh_token: str) -> dict[str, Any]:
+        return await self._call("identity", "POST", "/auth/refresh",
+                                json={"refresh_token": refresh_token}, forward_auth=False)
+
+    async def sign_out(self, refresh_token: str) -> None:
+        await self._call("identity", "POST", "/auth/sign-out",
+                         json={"refresh_token": refresh_token}, forward_auth=False)
+
     async def me(self) -> dict[str, Any]:
         return await self._call("identity", "GET", "/accounts/me")
 

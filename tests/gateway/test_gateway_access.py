@@ -41,6 +41,8 @@ FIELDS: dict[str, str | None] = {
     "privacySettings": "privacy:get",
     "accessScope": "accounts:get_scope",
     "signIn": None,
+    "refreshSession": None,
+    "signOut": None,
     "confirmAlert": "alerts:confirm",
     "dismissAlert": "alerts:dismiss",
     "addNote": "cases:add_note",

@@ -6,7 +6,16 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import Api
-from tests.factories import audit_rows, create_policy, fresh_alert
+from tests.factories import (
+    audit_rows,
+    create_policy,
+    departing_story,
+    fresh_alert,
+    ingest,
+    person_email,
+    subject_of,
+    wait_for_alert,
+)
 
 
 async def test_case_viewer_reads_only_the_shared_case(api: Api, http: httpx.AsyncClient
@@ -67,3 +76,79 @@ async def test_scope_input_is_checked(api: Api, http: httpx.AsyncClient) -> None
     resolve = await http.get(f"{api.identity}/access/scope", params={"subject": "nobody"},
                              headers=api.auth(api.service_token()))
     assert resolve.status_code == 422
+
+
+async def test_a_scoped_reviewer_sees_only_their_departments_and_regions_everywhere(
+        api: Api, http: httpx.AsyncClient) -> None:
+    admin = api.auth(api.admin_token())
+    tag = person_email().split("@")[0][-6:]
+    treasury, sales = f"Treasury-{tag}", f"Sales-{tag}"
+    people = {"inside": (person_email(), treasury, "FR"),
+              "by_region": (person_email(), sales, f"NZ-{tag}"),
+              "outside": (person_email(), sales, "DE")}
+    rows = [{"email": e, "department": d, "region": r} for e, d, r in people.values()]
+    imported = await http.post(f"{api.identity}/people/import", headers=admin, json=rows)
+    assert imported.status_code == 200, imported.text
+    policy = create_policy(api)
+    subjects, alerts = {}, {}
+    for key, (email, _, _) in people.items():
+        ingest(api, departing_story(email))
+        subjects[key] = subject_of(api, email)["subject_id"]
+        alerts[key] = await wait_for_alert(api, policy["id"], subjects[key])
+    lead = api.auth(api.token("Investigator"))
+    case = {k: (await http.post(f"{api.cases}/alerts/{a['id']}/confirm", headers=lead,
+                                json={})).json()["case_id"] for k, a in alerts.items()}
+
+    analyst_id, token = api.new_account("Analyst")
+    analyst = api.auth(token)
+    put = await http.put(f"{api.identity}/accounts/{analyst_id}/scope", headers=admin,
+                         json={"departments": [treasury], "regions": [f"NZ-{tag}"]})
+    assert put.status_code == 200 and put.json()["restricted"] is True
+
+    async def visible() -> dict[str, bool]:
+        listed = set()
+        cursor = None
+        while True:
+            page = (await http.get(f"{api.cases}/alerts", headers=analyst,
+                                   params={"limit": 200, "cursor": cursor})).json()
+            listed |= {a["id"] for a in page["items"]}
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        cases = {c["id"] for c in (await http.get(f"{api.cases}/cases", headers=analyst,
+                                                  params={"limit": 200})).json()["items"]}
+        seen = {}
+        for key, subject in subjects.items():
+            reads = [
+                await http.get(f"{api.cases}/alerts/{alerts[key]['id']}", headers=analyst),
+                await http.get(f"{api.cases}/cases/{case[key]}", headers=analyst),
+                await http.get(f"{api.cases}/cases/{case[key]}/notes", headers=analyst),
+                await http.get(f"{api.identity}/people/{subject}", headers=analyst),
+                await http.get(f"{api.ingest}/activity", headers=analyst,
+                               params={"subject_id": subject}),
+                await http.get(f"{api.ingest}/activity/summary", headers=analyst,
+                               params={"subject_id": subject}),
+                await http.get(f"{api.scoring}/subjects/{subject}/scores", headers=analyst),
+            ]
+            codes = {r.status_code for r in reads}
+            assert codes in ({200}, {404}), (key, [(r.url, r.status_code) for r in reads])
+            in_lists = alerts[key]["id"] in listed, case[key] in cases
+            assert in_lists[0] == in_lists[1] == (codes == {200}), (key, in_lists, codes)
+            seen[key] = codes == {200}
+        return seen
+
+    assert await visible() == {"inside": True, "by_region": True, "outside": False}
+    # Writes are scoped too: the out-of-scope alert cannot be dismissed.
+    other = await fresh_alert(api, policy)
+    dismiss = await http.post(f"{api.cases}/alerts/{other['id']}/dismiss", headers=analyst,
+                              json={"reason": "false_positive"})
+    assert dismiss.status_code == 404
+    # A directory change moves the person into scope at once (no restart, no wait).
+    moved = await http.post(f"{api.identity}/people/import", headers=admin, json=[
+        {"email": people["outside"][0], "department": treasury, "region": "DE"}])
+    assert moved.status_code == 200
+    assert (await visible())["outside"] is True
+    # And clearing the scope gives the whole population back.
+    await http.put(f"{api.identity}/accounts/{analyst_id}/scope", headers=admin, json={})
+    everything = await http.get(f"{api.cases}/alerts/{other['id']}", headers=analyst)
+    assert everything.status_code == 200

@@ -9,7 +9,7 @@ from services.kit.db import advisory_xact_lock
 from services.kit.feed import load_cursor, save_cursor
 from services.kit.runtime import Runtime
 
-SYNC_LOCK = 0x0FE1_0002
+SYNC_LOCK = 0x0FE1_0301  # distinct from scoring's locks: one database holds them all
 CANDIDATES_CURSOR = "scoring.alert_candidates"
 BATCH = 500
 

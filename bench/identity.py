@@ -117,9 +117,10 @@ async def role_changes(stack: Stack, admin: str,
             "email": email, "display_name": "Role changes", "password": PASSWORD})
         resp.raise_for_status()
         account_id = resp.json()["id"]
+        ingest = stack.clients["ingest"]  # resolve as ingest does, with its own client
         person = await c.post(f"{url('identity')}/people/resolve", json={
             "identifiers": ["bench-person@contoso.example"]}, headers={
-            "Authorization": f"Bearer {codec.issue('service:ingest')}"})
+            "Authorization": f"Bearer {codec.issue(f'client:{ingest.client_id}')}"})
         person.raise_for_status()
         subject = person.json()["items"][0]["subject_id"]
     token = await sign_in(stack, email)

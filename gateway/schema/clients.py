@@ -20,9 +20,12 @@ class ClientRole(Enum):
     INVESTIGATOR = strawberry.enum_value("Investigator",
                                          description="As an Investigator account.")
     AUDITOR = strawberry.enum_value("Auditor", description="As an Auditor account.")
+    INTEGRATOR = strawberry.enum_value(
+        "Integrator", description="Sends activity: ingest's events and connector endpoints, "
+                                  "nothing else.")
     SERVICE = strawberry.enum_value(
-        "service", description="The calls services make to each other and the ingest API "
-                               "for integrators.")
+        "service", description="The calls services make to each other; reserved for "
+                               "OpenIRM's own services (cannot be granted).")
 
 
 @strawberry.type(description="A service client. It obtains tokens at identity's "

@@ -13,7 +13,7 @@ import casbin
 from redis.asyncio import Redis
 
 ROLES = ("Admin", "Analyst", "Investigator", "Auditor", "InsiderRiskManagement",
-         "CaseViewer")
+         "CaseViewer", "Integrator")
 RULES_VERSION_KEY = "openirm:authz:version"
 _HERE = Path(__file__).parent
 

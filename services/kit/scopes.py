@@ -76,13 +76,15 @@ class ScopeResolver:
         self._max_age_s, self._max_entries = max_age_s, max_entries
         self._cache: OrderedDict[str, tuple[tuple, float, AccessScope]] = OrderedDict()
 
-    async def _versions(self) -> tuple:
+    async def _versions(self) -> tuple | None:
+        """None when Redis cannot say: then nothing cached is trusted (a scope narrowed
+        meanwhile must not be served wide)."""
         if self._redis is None:
             return ()
         try:
             return tuple(await self._redis.mget(RULES_VERSION_KEY, PEOPLE_VERSION_KEY))
         except RedisError:
-            return ()
+            return None
 
     async def of(self, principal: Principal) -> AccessScope:
         if principal.is_service:
@@ -90,7 +92,8 @@ class ScopeResolver:
         versions = await self._versions()
         hit = self._cache.get(principal.subject)
         now = time.monotonic()
-        if hit and hit[0] == versions and now - hit[1] < self._max_age_s:
+        if hit and versions is not None and hit[0] == versions \
+                and now - hit[1] < self._max_age_s:
             self._cache.move_to_end(principal.subject)
             return hit[2]
         scope = await self._load(principal.subject)

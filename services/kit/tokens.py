@@ -277,6 +277,9 @@ class TokenVerifier:
         value = claims.get(name)
         if not isinstance(value, str) or not value.strip():
             raise _invalid(f"token carries no {name!r} claim to find the staff account by")
+        if name == "email" and claims.get("email_verified") is False:
+            # A provider that lets users set their own address says so: never map on it.
+            raise _invalid("token's email is not verified by the issuer")
         assert self.resolve is not None
         subject = await self.resolve(value.strip().lower())
         if subject is None:

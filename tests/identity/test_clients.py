@@ -54,12 +54,12 @@ async def test_the_secret_is_shown_once_and_kept_as_a_hash(api: Api,
     admin = api.auth(api.admin_token())
     created = await http.post(f"{api.identity}/clients", headers=admin,
                               json={"name": f"siem-{uuid.uuid4().hex[:8]}",
-                                    "description": "SIEM export", "roles": ["service"]})
+                                    "description": "SIEM export", "roles": ["Integrator"]})
     assert created.status_code == 201, created.text
     assert created.headers["cache-control"] == "no-store"
     client = created.json()
     secret = client["client_secret"]
-    assert len(secret) >= 40 and client["roles"] == ["service"]
+    assert len(secret) >= 40 and client["roles"] == ["Integrator"]
     assert client["created_by"].startswith("user:") and client["revoked_at"] is None
     one = await http.get(f"{api.identity}/clients/{client['id']}", headers=admin)
     listed = await http.get(f"{api.identity}/clients", headers=admin)
@@ -73,12 +73,12 @@ async def test_the_secret_is_shown_once_and_kept_as_a_hash(api: Api,
         b"openirm-client-secret:" + secret.encode()).hexdigest()
     [audit] = await audit_rows(api, "client.create", f"client:{client['id']}")
     assert audit["detail"]["after"] == {"name": client["name"], "description": "SIEM export",
-                                        "roles": ["service"], "revoked": False}
+                                        "roles": ["Integrator"], "revoked": False}
     assert secret not in str(audit)
 
 
 async def test_a_token_by_form_basic_or_json(api: Api, http: httpx.AsyncClient) -> None:
-    client = await new_client(api, http, "service")
+    client = await new_client(api, http, "Integrator")
     cid, secret = client["id"], client["client_secret"]
     url = f"{api.identity}/auth/client-token"
     form = await client_token(api, http, cid, secret)
@@ -111,7 +111,7 @@ async def test_a_token_by_form_basic_or_json(api: Api, http: httpx.AsyncClient) 
 
 
 async def test_bad_requests_get_clear_errors(api: Api, http: httpx.AsyncClient) -> None:
-    client = await new_client(api, http, "service")
+    client = await new_client(api, http, "Integrator")
     cid, secret = client["id"], client["client_secret"]
     url = f"{api.identity}/auth/client-token"
     cases = [
@@ -146,7 +146,7 @@ async def test_bad_requests_get_clear_errors(api: Api, http: httpx.AsyncClient) 
 
 async def test_a_wrong_secret_is_refused_audited_and_throttled(api: Api,
                                                                http: httpx.AsyncClient) -> None:
-    client = await new_client(api, http, "service")
+    client = await new_client(api, http, "Integrator")
     cid = client["id"]
     wrong = await client_token(api, http, cid, "oirm_not-the-secret")
     assert wrong.status_code == 401
@@ -170,7 +170,7 @@ async def test_a_wrong_secret_is_refused_audited_and_throttled(api: Api,
 
 async def test_roles_are_bound_and_revoking_cuts_the_client_off_everywhere(
         api: Api, http: httpx.AsyncClient) -> None:
-    service = await new_client(api, http, "service")
+    service = await new_client(api, http, "Integrator")
     analyst = await new_client(api, http, "Analyst")
     service_token, analyst_token = (await token_of(api, http, service),
                                     await token_of(api, http, analyst))
@@ -209,7 +209,7 @@ async def test_roles_are_bound_and_revoking_cuts_the_client_off_everywhere(
     listed = (await http.get(f"{api.identity}/clients", headers=admin)).json()
     assert any(c["id"] == service["id"] and c["revoked_at"] for c in listed)
     [audit] = await audit_rows(api, "client.revoke", f"client:{service['id']}")
-    assert audit["detail"]["before"]["roles"] == ["service"]
+    assert audit["detail"]["before"]["roles"] == ["Integrator"]
     assert audit["detail"]["after"] == {**audit["detail"]["before"], "roles": [],
                                         "revoked": True}
     twice = await http.delete(f"{api.identity}/clients/{service['id']}", headers=admin)
@@ -217,7 +217,7 @@ async def test_roles_are_bound_and_revoking_cuts_the_client_off_everywhere(
     for path, method in ((f"/clients/{service['id']}/secret", "POST"),
                          (f"/clients/{service['id']}/roles", "PUT")):
         resp = await http.request(method, api.identity + path, headers=admin,
-                                  json={"roles": ["service"]})
+                                  json={"roles": ["Integrator"]})
         assert resp.status_code == 409, path
     reused = await new_client(api, http, name=service["name"])
     assert reused["id"] != service["id"]
@@ -327,10 +327,10 @@ async def test_clients_through_graphql(api: Api) -> None:
     name = f"gql-{uuid.uuid4().hex[:8]}"
     created = await gql(api, """mutation($input: CreateClientInput!) {
         createClient(input: $input) { clientSecret client { id name roles revokedAt } } }""",
-                        admin, input={"name": name, "roles": ["SERVICE"]})
+                        admin, input={"name": name, "roles": ["INTEGRATOR"]})
     payload = created["data"]["createClient"]
     client_id = payload["client"]["id"]
-    assert payload["client"] == {"id": client_id, "name": name, "roles": ["SERVICE"],
+    assert payload["client"] == {"id": client_id, "name": name, "roles": ["INTEGRATOR"],
                                  "revokedAt": None}
     listed = await gql(api, "{ clients { id name } }", admin)
     assert {"id": client_id, "name": name} in listed["data"]["clients"]
@@ -390,3 +390,31 @@ async def test_provisioning_from_configuration_is_idempotent(api: Api,
     later = await _ensure_service_clients(env, (name,))
     assert fresh[name].client_id == later[name].client_id != chosen.client_id
     assert fresh[name].client_secret != later[name].client_secret
+
+
+async def test_integrators_send_activity_and_nothing_else(api: Api,
+                                                         http: httpx.AsyncClient) -> None:
+    """`service` reaches every service's internal API, so no Admin can grant it: integrators
+    get `Integrator`, which sends activity and nothing else."""
+    admin = api.auth(api.admin_token())
+    reserved = await http.post(f"{api.identity}/clients", headers=admin,
+                               json={"name": f"it-{uuid.uuid4().hex[:8]}",
+                                     "roles": ["service"]})
+    assert reserved.status_code == 422 and reserved.json()["code"] == "reserved_role"
+    client = await new_client(api, http, "Integrator")
+    widened = await http.put(f"{api.identity}/clients/{client['id']}/roles", headers=admin,
+                             json={"roles": ["Integrator", "service"]})
+    assert widened.status_code == 422 and widened.json()["code"] == "reserved_role"
+    token = api.auth(await token_of(api, http, client))
+    batch = {"events": [event(person_email(), "file.downloaded", file_name="z.txt")]}
+    assert (await http.post(f"{api.ingest}/events", headers=token,
+                            json=batch)).status_code == 202
+    for method, url, body in [
+            ("GET", f"{api.ingest}/events/feed", None),
+            ("POST", f"{api.identity}/people/resolve", {"identifiers": ["a@b.example"]}),
+            ("GET", f"{api.identity}/roles/accounts", None),
+            ("GET", f"{api.cases}/cases", None),
+            ("PUT", f"{api.scoring}/subjects/{uuid.uuid4()}/attributes", {"high_impact": False}),
+            ("GET", f"{api.identity}/access/scope?subject=user:x", None)]:
+        resp = await http.request(method, url, headers=token, json=body)
+        assert resp.status_code == 403, (method, url, resp.status_code)

@@ -85,7 +85,9 @@ async def test_bad_idp_tokens_get_401_with_reasons(api: Api, idp: FakeIdP,
             (idp.token("nobody-here@contoso.example"), "no_staff_account",
              "no active staff account for this identity"),
             (idp.token(None), "token_invalid",
-             "token carries no 'email' claim to find the staff account by")):
+             "token carries no 'email' claim to find the staff account by"),
+            (idp.token(email, email_verified=False), "token_invalid",
+             "token's email is not verified by the issuer")):
         for service in ("cases", "scoring"):
             resp = await http.get(f"{api.url(service)}/alerts" if service == "cases"
                                   else f"{api.scoring}/policies", headers=api.auth(token))

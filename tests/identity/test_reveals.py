@@ -108,6 +108,16 @@ async def test_two_person_rule(api: Api, http: httpx.AsyncClient, privacy: dict)
     queue = (await http.get(f"{api.identity}/reveal-requests", params={"status": "pending"},
                             headers=api.auth(api.token("Investigator")))).json()
     assert request["id"] in [r["id"] for r in queue["items"]]
+    # A machine credential is not a second person: a client cannot approve.
+    client = await http.post(f"{api.identity}/clients", headers=api.auth(api.admin_token()),
+                             json={"name": f"inv-{requester_id[:8]}", "roles": ["Investigator"]})
+    assert client.status_code == 201, client.text
+    issued = await http.post(f"{api.identity}/auth/client-token", data={
+        "grant_type": "client_credentials", "client_id": client.json()["id"],
+        "client_secret": client.json()["client_secret"]})
+    by_client = await http.post(f"{api.identity}/reveal-requests/{request['id']}/approve",
+                                headers=api.auth(issued.json()["access_token"]), json={})
+    assert by_client.status_code == 403 and by_client.json()["code"] == "not_a_staff_account"
     approver_id, approver_token = api.new_account("Investigator")
     approved = await http.post(f"{api.identity}/reveal-requests/{request['id']}/approve",
                                headers=api.auth(approver_token), json={"reason": "Checked"})

@@ -138,6 +138,22 @@ async def test_a_scoped_reviewer_sees_only_their_departments_and_regions_everywh
         return seen
 
     assert await visible() == {"inside": True, "by_region": True, "outside": False}
+    # Reveal requests about people outside the scope are not listed or shown either.
+    asked = await http.post(f"{api.identity}/people/{subjects['outside']}/reveal", headers=lead,
+                            json={"case_id": case["outside"],
+                                  "justification": "Needed for the HR interview"})
+    assert asked.status_code == 201, asked.text
+    investigator_id, inv_token = api.new_account("Investigator")
+    await http.put(f"{api.identity}/accounts/{investigator_id}/scope", headers=admin,
+                   json={"departments": [treasury]})
+    scoped_inv = api.auth(inv_token)
+    listed = (await http.get(f"{api.identity}/reveal-requests", headers=scoped_inv,
+                             params={"subject_id": subjects["outside"]})).json()
+    assert listed["items"] == []
+    assert (await http.get(f"{api.identity}/reveal-requests/{asked.json()['id']}",
+                           headers=scoped_inv)).status_code == 404
+    assert (await http.get(f"{api.identity}/reveal-requests/{asked.json()['id']}",
+                           headers=lead)).status_code == 200
     # Writes are scoped too: the out-of-scope alert cannot be dismissed.
     other = await fresh_alert(api, policy)
     dismiss = await http.post(f"{api.cases}/alerts/{other['id']}/dismiss", headers=analyst,

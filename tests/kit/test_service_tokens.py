@@ -59,7 +59,7 @@ async def test_a_refused_token_is_replaced_once(api: Api, http: httpx.AsyncClien
 
 async def test_bad_or_missing_credentials_say_so(api: Api, http: httpx.AsyncClient) -> None:
     created = await http.post(f"{api.identity}/clients", headers=api.auth(api.admin_token()),
-                              json={"name": f"kit-{time.time_ns()}", "roles": ["service"]})
+                              json={"name": f"kit-{time.time_ns()}", "roles": ["Integrator"]})
     wrong = ServiceTokens(http, api.identity, created.json()["id"], SecretStr("oirm_wrong"),
                           wait_s=1)
     with pytest.raises(UpstreamUnavailable) as refused:

@@ -1,4 +1,11 @@
-from services.kit.errors import Conflict, NotFound, OpenIRMError, TooManyRequests, Unauthenticated
+from services.kit.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    OpenIRMError,
+    TooManyRequests,
+    Unauthenticated,
+)
 
 
 class ClientNotFound(NotFound):
@@ -11,6 +18,13 @@ class ClientExists(Conflict):
 
 class ClientRevoked(Conflict):
     code = "client_revoked"
+
+
+class ReservedRole(InvalidInput):
+    """`service` may reach every service's internal API: only OpenIRM's own clients, which
+    the launcher provisions, hold it. Integrators get `Integrator`."""
+
+    code = "reserved_role"
 
 
 class InvalidClient(Unauthenticated):

@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-# The roles a client can hold: the staff roles, and `service` (the internal calls services
-# make to each other, and the ingest API for integrators).
-ClientRole = Literal["Admin", "Analyst", "Investigator", "Auditor", "service"]
+# The roles a client can hold: the staff roles; `Integrator` (sending activity: the events
+# and connector endpoints of ingest, nothing else); and `service` (the internal calls the
+# services make to each other), reserved for OpenIRM's own clients, which the launcher
+# provisions.
+ClientRole = Literal["Admin", "Analyst", "Investigator", "Auditor", "Integrator", "service"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 

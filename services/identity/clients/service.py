@@ -20,6 +20,7 @@ from services.identity.clients.exceptions import (
     ClientRevoked,
     ClientTokenLocked,
     InvalidClient,
+    ReservedRole,
 )
 from services.identity.clients.schemas import (
     ClientCreate,
@@ -30,6 +31,7 @@ from services.identity.clients.schemas import (
 from services.identity.models import ServiceClient
 from services.kit.authz import bump_rules_version
 from services.kit.db import UnitOfWork
+from services.kit.errors import InvalidParam
 from services.kit.runtime import Runtime
 
 # Verifying against this keeps an unknown client as slow as a wrong secret.
@@ -77,6 +79,15 @@ def _bump_after_commit(rt: Runtime, uow: UnitOfWork) -> None:
     uow.after_commit.append(lambda: bump_rules_version(rt.redis))
 
 
+def _check_roles(provisioner: str, roles: list[str]) -> None:
+    """Only clients OpenIRM provisioned itself (`system:` actors) may hold `service`."""
+    if "service" in roles and not provisioner.startswith("system:"):
+        raise ReservedRole("the service role is reserved for OpenIRM's own services; give an "
+                           "integrator the Integrator role",
+                           extra={"invalid_params": [InvalidParam(
+                               field="roles", reason="service is reserved")]})
+
+
 async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: ClientCreate, *,
                  client_id: uuid.UUID | None = None, secret: str | None = None
                  ) -> ClientSecretRead:
@@ -84,6 +95,7 @@ async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: ClientCreate, *
     services' own clients from configuration (`openirm provision-clients`)."""
     if await repo.active_by_name(uow.session, data.name):
         raise ClientExists(f"a client named {data.name} exists")
+    _check_roles(actor, data.roles)
     secret = secret or _new_secret()
     client = ServiceClient(name=data.name, description=data.description,
                            secret_hash=_hash(secret), created_by=actor)
@@ -118,6 +130,7 @@ async def set_roles(rt: Runtime, uow: UnitOfWork, actor: str, client_id: uuid.UU
     client = await _locked(uow.session, client_id)
     if client.revoked_at is not None:
         raise ClientRevoked("the client is revoked; create a new one")
+    _check_roles(client.created_by, roles)
     subject = subject_of(client.id)
     before = await roles_repo.roles_of(uow.session, subject)
     after = sorted(set(roles))

@@ -23,10 +23,13 @@ async def grants(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID,
 
 async def page(session: AsyncSession, *, status: str | None, expired_before: datetime,
                subject_id: uuid.UUID | None, before: tuple[datetime, uuid.UUID] | None,
-               limit: int) -> list[RevealRequest]:
-    """Newest first. `expired` is a pending request older than `expired_before`."""
+               limit: int, subjects: list[uuid.UUID] | None = None) -> list[RevealRequest]:
+    """Newest first. `expired` is a pending request older than `expired_before`;
+    `subjects`: only requests about these people (a scoped caller), None for all."""
     stmt = select(RevealRequest).order_by(RevealRequest.created_at.desc(),
                                           RevealRequest.id.desc()).limit(limit)
+    if subjects is not None:
+        stmt = stmt.where(RevealRequest.subject_id.in_(subjects))
     if status == "pending":
         stmt = stmt.where(RevealRequest.status == "pending",
                           RevealRequest.created_at >= expired_before)

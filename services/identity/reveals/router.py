@@ -14,9 +14,8 @@ from services.identity.reveals.schemas import (
     RevealRefusal,
     RevealStatus,
 )
-from services.kit.deps import Caller, RuntimeDep, UoW, caller_token, require, require_scoped
+from services.kit.deps import Caller, RuntimeDep, UoW, caller_token, require_scoped
 from services.kit.errors import problem_responses
-from services.kit.tokens import Principal
 
 router = APIRouter(tags=["reveals"])
 Approver = Annotated[Caller, require_scoped("reveals", "approve", audit_denied=True)]
@@ -43,20 +42,22 @@ async def reveal(request: Request, response: Response, rt: RuntimeDep, uow: UoW,
 
 @router.get("/reveal-requests", operation_id="reveals:list", response_model=RevealPage,
             responses=problem_responses(401, 403, 422))
-async def list_reveals(uow: UoW, _: Annotated[Principal, require("reveals", "read")],
+async def list_reveals(uow: UoW, caller: Annotated[Caller, require_scoped("reveals", "read")],
                        status: RevealStatus | None = None, subject_id: uuid.UUID | None = None,
                        cursor: str | None = None,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50) -> RevealPage:
-    """Reveal requests, newest first (`status=pending` is the approvers' queue)."""
-    return await service.list_requests(uow, status=status, subject_id=subject_id,
+    """Reveal requests about people in the caller's scope, newest first (`status=pending` is
+    the approvers' queue)."""
+    return await service.list_requests(uow, caller.scope, status=status, subject_id=subject_id,
                                        cursor=cursor, limit=limit)
 
 
 @router.get("/reveal-requests/{request_id}", operation_id="reveals:get",
             response_model=RevealRead, responses=problem_responses(401, 403, 404))
 async def get_reveal(uow: UoW, request_id: uuid.UUID,
-                     _: Annotated[Principal, require("reveals", "read")]) -> RevealRead:
-    return await service.get(uow, request_id)
+                     caller: Annotated[Caller, require_scoped("reveals", "read")]
+                     ) -> RevealRead:
+    return await service.get(uow, request_id, caller.scope)
 
 
 @router.post("/reveal-requests/{request_id}/approve", operation_id="reveals:approve",

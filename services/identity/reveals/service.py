@@ -34,6 +34,7 @@ from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
 from services.kit.pagination import decode_keyset, encode_keyset
 from services.kit.runtime import Runtime
+from services.kit.scopes import AccessScope
 
 PENDING_FOR = timedelta(hours=24)
 
@@ -57,8 +58,8 @@ def _read(row: RevealRequest, grant: RevealGrant | None, now: datetime,
 
 async def _person(uow: UnitOfWork, caller: Caller, subject_id: uuid.UUID,
                   case_id: uuid.UUID) -> people_repo.Stored:
-    person = await people_repo.stored(uow.session, subject_id)
-    if person is None or not caller.scope.sees(subject_id, case_id):
+    person = await people_repo.stored(uow.session, subject_id, for_update=True)
+    if person is None or not caller.scope.sees(subject_id):
         raise PersonNotFound("no such person")
     if person.erased_at is not None:
         raise PersonErased(f"this person was erased; only the alias {person.alias} remains")
@@ -127,6 +128,10 @@ async def decide(rt: Runtime, uow: UnitOfWork, caller: Caller, request_id: uuid.
     now = datetime.now(UTC)
     if _status(row, now) != "pending":
         raise RevealNotPending(f"the request is {_status(row, now)}, not pending")
+    if account_id_of(actor) is None:
+        raise NotAStaffAccount("only staff accounts approve or refuse reveals")
+    if not caller.scope.sees(row.subject_id):
+        raise RevealNotFound("no such reveal request")
     if row.requested_by == actor:
         raise SelfApproval("a reveal must be approved or refused by someone other than "
                            "the requester")
@@ -148,20 +153,21 @@ async def decide(rt: Runtime, uow: UnitOfWork, caller: Caller, request_id: uuid.
     return _read(row, grant, now)
 
 
-async def get(uow: UnitOfWork, request_id: uuid.UUID) -> RevealRead:
+async def get(uow: UnitOfWork, request_id: uuid.UUID, scope: AccessScope) -> RevealRead:
     row = await repo.get(uow.session, request_id)
-    if row is None:
+    if row is None or not scope.sees(row.subject_id):
         raise RevealNotFound("no such reveal request")
     grants = await repo.grants(uow.session, [row.grant_id] if row.grant_id else [])
     return _read(row, grants.get(row.grant_id), datetime.now(UTC))
 
 
-async def list_requests(uow: UnitOfWork, *, status: str | None, subject_id: uuid.UUID | None,
-                        cursor: str | None, limit: int) -> RevealPage:
+async def list_requests(uow: UnitOfWork, scope: AccessScope, *, status: str | None,
+                        subject_id: uuid.UUID | None, cursor: str | None, limit: int
+                        ) -> RevealPage:
     now = datetime.now(UTC)
     rows = await repo.page(uow.session, status=status, expired_before=now - PENDING_FOR,
                            subject_id=subject_id, before=decode_keyset(cursor),
-                           limit=limit + 1)
+                           limit=limit + 1, subjects=scope.subject_list())
     grants = await repo.grants(uow.session, [r.grant_id for r in rows if r.grant_id])
     items = [_read(r, grants.get(r.grant_id), now) for r in rows[:limit]]
     next_cursor = (encode_keyset(items[-1].created_at, items[-1].id)

@@ -15,7 +15,7 @@ class IngestRuntime(Runtime):
 
     def __init__(self, settings: IngestSettings) -> None:
         super().__init__("ingest", settings)
-        self.actors = ActorCache(self.identity, settings.actor_cache_ttl_s)
+        self.actors = ActorCache(self.identity, settings.actor_cache_ttl_s, redis=self.redis)
         # A few connections apart from the request pool, for what must not wait on (or be
         # starved by) uploads: connector run progress, run outcomes, partition DDL.
         self.bookkeeping = Database(settings.database_url, pool_size=3,

@@ -149,3 +149,26 @@ async def test_import_and_erase_through_graphql(api: Api) -> None:
     assert len(status["data"]["identityKeyStatus"]["keyId"]) == 16
     assert (await gql("{ identityKeyStatus { keyId } }", api.token("Analyst")))["errors"][0][
         "extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_ingest_files_an_erased_email_under_a_new_subject_at_once(
+        api: Api, http: httpx.AsyncClient) -> None:
+    """Ingest caches who an email is for minutes; an erasure must not wait for that."""
+    from tests.factories import event
+
+    email = person_email()
+
+    async def subject_of_new_event() -> str:
+        sent = event(email, "file.downloaded")
+        resp = await http.post(f"{api.ingest}/events", headers=api.auth(api.admin_token()),
+                               json={"events": [sent]})
+        assert resp.status_code == 202, resp.text
+        [row] = await db_fetch(api, "SELECT subject_id FROM ingest.activity_event "
+                                    "WHERE id = $1", sent["id"])
+        return str(row["subject_id"])
+
+    old = await subject_of_new_event()
+    assert await subject_of_new_event() == old  # cached, same person
+    erased = await _erase(api, http, old)
+    assert erased.status_code == 200, erased.text
+    assert await subject_of_new_event() != old

@@ -7,17 +7,39 @@ import time
 import uuid
 from collections import OrderedDict
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
 from services.kit.clients import ServiceClient
+from services.kit.scopes import PEOPLE_VERSION_KEY
 
 
 class ActorCache:
-    def __init__(self, identity: ServiceClient, ttl_s: float, size: int = 200_000) -> None:
-        self.identity, self.ttl_s, self.size = identity, ttl_s, size
+    """Forgets everything when the directory's version moves (identity bumps it after every
+    change, an erasure included), so an erased person's email seen again is never filed under
+    the old subject; without Redis, entries simply expire."""
+
+    def __init__(self, identity: ServiceClient, ttl_s: float, size: int = 200_000,
+                 redis: Redis | None = None) -> None:
+        self.identity, self.ttl_s, self.size, self.redis = identity, ttl_s, size, redis
         self._entries: OrderedDict[str, tuple[float, uuid.UUID, str]] = OrderedDict()
+        self._version: bytes | None = None
+
+    async def _forget_if_directory_changed(self) -> None:
+        if self.redis is None or not self._entries:
+            return
+        try:
+            version = await self.redis.get(PEOPLE_VERSION_KEY)
+        except RedisError:
+            return
+        if version != self._version:
+            self._entries.clear()
+            self._version = version
 
     async def resolve(self, identifiers: set[str]) -> dict[str, tuple[uuid.UUID, str]]:
         """(subject id, alias) for each normalised identifier; unknown people are created by
         identity (an event is never refused for an actor seen the first time)."""
+        await self._forget_if_directory_changed()
         now = time.monotonic()
         found: dict[str, tuple[uuid.UUID, str]] = {}
         missing = []

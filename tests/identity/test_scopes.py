@@ -138,6 +138,14 @@ async def test_a_scoped_reviewer_sees_only_their_departments_and_regions_everywh
         return seen
 
     assert await visible() == {"inside": True, "by_region": True, "outside": False}
+    # People added to a policy by hand: only those in scope are listed.
+    for key in ("inside", "outside"):
+        added = await http.post(f"{api.scoring}/policies/{policy['id']}/members", headers=admin,
+                                json={"subject_id": subjects[key], "reason": "asked by HR"})
+        assert added.status_code in (200, 201), added.text
+    members = (await http.get(f"{api.scoring}/policies/{policy['id']}/members",
+                              headers=analyst)).json()
+    assert {m["subject_id"] for m in members} == {subjects["inside"]}
     # Reveal requests about people outside the scope are not listed or shown either.
     asked = await http.post(f"{api.identity}/people/{subjects['outside']}/reveal", headers=lead,
                             json={"case_id": case["outside"],

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
-from services.kit.deps import RuntimeDep, UoW, require
+from services.kit.deps import Caller, RuntimeDep, UoW, require, require_scoped
 from services.kit.errors import problem_responses
 from services.kit.tokens import Principal
 from services.scoring.policies import service
@@ -102,8 +102,11 @@ async def add_member(rt: RuntimeDep, uow: UoW, policy_id: uuid.UUID, body: Membe
 
 @router.get("/policies/{policy_id}/members", operation_id="policies:list_members",
             response_model=list[MemberRead], responses=problem_responses(401, 403, 404, 422))
-async def list_members(uow: UoW, policy_id: uuid.UUID, _: Reader) -> list[MemberRead]:
-    return await service.list_members(uow, policy_id)
+async def list_members(uow: UoW, policy_id: uuid.UUID,
+                       caller: Annotated[Caller, require_scoped("policies", "read")]
+                       ) -> list[MemberRead]:
+    """People added to the policy by hand; a scoped reviewer sees only those in scope."""
+    return await service.list_members(uow, policy_id, caller.scope)
 
 
 @router.delete("/policies/{policy_id}/members/{member_id}",

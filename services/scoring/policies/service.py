@@ -14,6 +14,7 @@ from services.kit.db import UnitOfWork, advisory_xact_lock
 from services.kit.errors import Conflict, InvalidInput, NotFound
 from services.kit.jobs import SCORING_QUEUE
 from services.kit.runtime import Runtime
+from services.kit.scopes import AccessScope
 from services.scoring.engine.catalogue import ACTIVITY, BOOSTER, CUMULATIVE, TEMPLATES
 from services.scoring.engine.classify import PRIORITY_KINDS
 from services.scoring.engine.rules import IndicatorRule, PolicyRule
@@ -361,10 +362,13 @@ async def add_member(rt: Runtime, uow: UnitOfWork, actor: str, policy_id: uuid.U
     return _member(member, today)
 
 
-async def list_members(uow: UnitOfWork, policy_id: uuid.UUID) -> list[MemberRead]:
+async def list_members(uow: UnitOfWork, policy_id: uuid.UUID, scope: AccessScope
+                       ) -> list[MemberRead]:
     await get_policy(uow, policy_id)
-    rows = await uow.session.execute(select(PolicyMember).where(
-        PolicyMember.policy_id == policy_id).order_by(PolicyMember.created_at, PolicyMember.id))
+    stmt = select(PolicyMember).where(PolicyMember.policy_id == policy_id)
+    if (subjects := scope.subject_list()) is not None:
+        stmt = stmt.where(PolicyMember.subject_id.in_(subjects))
+    rows = await uow.session.execute(stmt.order_by(PolicyMember.created_at, PolicyMember.id))
     today = datetime.now(UTC).date()
     return [_member(m, today) for m in rows.scalars()]
 

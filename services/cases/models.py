@@ -60,6 +60,9 @@ class Case(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=_ts())
     updated_at: datetime | None = Field(default=None, sa_column=_ts())
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # A case closed as a confirmed violation is reported to scoring (the previous-violation
+    # booster); set once scoring has it, so a lost wake-up is caught up.
+    violation_reported_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Note(SQLModel, table=True):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from services.cases.alerts.sync import sync_alerts
 from services.cases.app import build_runtime
+from services.cases.cases.tasks import report_violations
 from services.kit.jobs import CASES_QUEUE
 from services.kit.worker import catch_up, job, worker_settings
 
 WorkerSettings = worker_settings(
     "cases", CASES_QUEUE, build_runtime,
-    [job("alert.sync", sync_alerts)],
-    [catch_up(sync_alerts, 5)])
+    [job("alert.sync", sync_alerts), job("case.violations", report_violations)],
+    [catch_up(sync_alerts, 5), catch_up(report_violations, 30)])

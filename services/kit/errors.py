@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -88,6 +88,8 @@ class Problem(BaseModel):
     code: str
     request_id: str | None = None
     invalid_params: list[InvalidParam] | None = None
+    current_status: str | None = Field(default=None, description=(
+        "For a refused state change (409): the state the resource is in now."))
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -97,11 +99,13 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def problem_response(status: int, code: str, detail: str,
                      invalid: list[InvalidParam] | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+                     headers: dict[str, str] | None = None,
+                     current_status: str | None = None) -> JSONResponse:
     from services.kit.context import request_id_var
 
     body = Problem(title=code.replace("_", " ").capitalize(), status=status, detail=detail,
-                   code=code, request_id=request_id_var.get(), invalid_params=invalid)
+                   code=code, request_id=request_id_var.get(), invalid_params=invalid,
+                   current_status=current_status)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
                         media_type=PROBLEM_JSON, headers=headers)
 
@@ -142,7 +146,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status == 429:
             headers = {"Retry-After": str(int(exc.extra.get("retry_after", 60)))}
         invalid = exc.extra.get("invalid_params")
-        return problem_response(exc.status, exc.code, exc.message, invalid, headers)
+        return problem_response(exc.status, exc.code, exc.message, invalid, headers,
+                                exc.extra.get("current_status"))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

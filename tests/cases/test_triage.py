@@ -124,3 +124,63 @@ async def test_only_reviewers_triage(api: Api, policy: dict, http: httpx.AsyncCl
     missing = await http.get(f"{api.cases}/alerts/{uuid.uuid4()}",
                              headers=api.auth(api.token("Analyst")))
     assert missing.status_code == 404 and missing.json()["code"] == "alert_not_found"
+
+
+async def test_a_confirmed_violation_feeds_scoring_once(api: Api, http: httpx.AsyncClient
+                                                        ) -> None:
+    """Closing a case as a confirmed violation tells scoring (the previous-violation
+    booster), once; a benign close does not."""
+    import asyncio
+
+    from tests.factories import create_policy, fresh_alert
+
+    policy = create_policy(api)
+    analyst = api.auth(api.token("Analyst"))
+    service = api.auth(api.service_token())
+
+    async def violations(subject: str) -> int:
+        resp = await http.get(f"{api.scoring}/subjects/{subject}", headers=service)
+        return resp.json()["violations"]
+
+    closed = {}
+    for classification in ("confirmed_violation", "benign"):
+        alert = await fresh_alert(api, policy)
+        case_id = (await http.post(f"{api.cases}/alerts/{alert['id']}/confirm",
+                                   headers=analyst, json={})).json()["case_id"]
+        resp = await http.post(f"{api.cases}/cases/{case_id}/close", headers=analyst,
+                               json={"classification": classification,
+                                     "resolution": "HR informed"})
+        assert resp.status_code == 200, resp.text
+        closed[classification] = (alert["subject_id"], case_id)
+    subject, case_id = closed["confirmed_violation"]
+    for _ in range(100):
+        if await violations(subject) == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert await violations(subject) == 1
+    assert await violations(closed["benign"][0]) == 0
+    from tests.factories import db_fetch
+
+    [row] = await db_fetch(api, "SELECT violation_reported_at FROM cases.case WHERE id = $1",
+                           uuid.UUID(case_id))
+    assert row["violation_reported_at"] is not None
+
+
+async def test_two_reviewers_on_one_alert_one_wins(api: Api, http: httpx.AsyncClient) -> None:
+    """Confirm and dismiss sent at the same instant: exactly one succeeds, the other gets 409
+    with the state it lost to."""
+    import asyncio
+
+    from tests.factories import create_policy, fresh_alert
+
+    alert = await fresh_alert(api, create_policy(api))
+    first, second = api.auth(api.token("Analyst")), api.auth(api.token("Investigator"))
+    confirm, dismiss = await asyncio.gather(
+        http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=first, json={}),
+        http.post(f"{api.cases}/alerts/{alert['id']}/dismiss", headers=second,
+                  json={"reason": "false_positive"}))
+    assert sorted([confirm.status_code, dismiss.status_code]) == [200, 409]
+    loser = confirm if confirm.status_code == 409 else dismiss
+    winner_state = "dismissed" if loser is confirm else "confirmed"
+    assert loser.json()["code"] == "alert_not_open"
+    assert loser.json()["current_status"] == winner_state

@@ -8,10 +8,18 @@ from sqlalchemy import func
 
 from services.cases.cases import repository as repo
 from services.cases.cases.exceptions import CaseClosed, CaseNotFound, CaseSubjectMismatch
-from services.cases.cases.schemas import CaseClose, CasePage, CaseRead, NoteCreate, NoteRead
+from services.cases.cases.schemas import (
+    CaseClose,
+    CasePage,
+    CaseRead,
+    Classification,
+    NoteCreate,
+    NoteRead,
+)
 from services.cases.models import Case, Note
 from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
+from services.kit.jobs import CASES_QUEUE
 from services.kit.pagination import decode_keyset, encode_keyset
 from services.kit.runtime import Runtime
 from services.kit.scopes import AccessScope
@@ -31,7 +39,7 @@ async def get_active_for_subject(uow: UnitOfWork, case_id: uuid.UUID,
                                  subject_id: uuid.UUID, scope: AccessScope) -> Case:
     case = await get_case(uow, case_id, scope, for_update=True)
     if case.status != "active":
-        raise CaseClosed("the case is closed")
+        raise CaseClosed("the case is closed", extra={"current_status": case.status})
     if case.subject_id != subject_id:
         raise CaseSubjectMismatch("the case concerns another person")
     return case
@@ -63,7 +71,8 @@ async def add_note(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.U
     actor = caller.principal.subject
     case = await get_case(uow, case_id, caller.scope, for_update=True)
     if case.status != "active":
-        raise CaseClosed("notes cannot be added to a closed case")
+        raise CaseClosed("notes cannot be added to a closed case",
+                         extra={"current_status": case.status})
     note = Note(case_id=case_id, author=actor, body=body.body)
     uow.session.add(note)
     case.updated_at = func.now()
@@ -88,9 +97,11 @@ async def close(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID
     actor = caller.principal.subject
     case = await get_case(uow, case_id, caller.scope, for_update=True)
     if case.status != "active":
-        raise CaseClosed("the case is already closed")
+        raise CaseClosed("the case is already closed", extra={"current_status": case.status})
     case.status, case.classification = "closed", body.classification.value
     case.resolution, case.closed_at, case.updated_at = body.resolution, func.now(), func.now()
+    if body.classification is Classification.CONFIRMED_VIOLATION:
+        uow.enqueue_after_commit(CASES_QUEUE, "case.violations", coalesce_s=0.05)
     for alert in await of_case(uow.session, case_id):
         if alert.status == "confirmed":
             alert.status, alert.updated_at = "resolved", func.now()

@@ -106,6 +106,7 @@ ALLOWED: dict[str, set[str]] = {
     "alerts:get": REVIEWERS,
     "alerts:confirm": REVIEWERS,
     "alerts:dismiss": REVIEWERS,
+    "alerts:dismiss_many": REVIEWERS,
     "cases:list": CASE_READERS,
     "cases:get": CASE_READERS,
     "cases:notes": CASE_READERS,

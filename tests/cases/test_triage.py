@@ -184,3 +184,33 @@ async def test_two_reviewers_on_one_alert_one_wins(api: Api, http: httpx.AsyncCl
     winner_state = "dismissed" if loser is confirm else "confirmed"
     assert loser.json()["code"] == "alert_not_open"
     assert loser.json()["current_status"] == winner_state
+
+
+async def test_bulk_dismiss_goes_alert_by_alert(api: Api, http: httpx.AsyncClient) -> None:
+    from tests.factories import audit_rows, create_policy
+
+    policy = create_policy(api)
+    alerts = [await fresh_alert(api, policy) for _ in range(4)]
+    analyst = api.auth(api.token("Analyst"))
+    confirmed = alerts.pop()
+    await http.post(f"{api.cases}/alerts/{confirmed['id']}/confirm", headers=analyst, json={})
+    missing = str(uuid.uuid4())
+    resp = await http.post(f"{api.cases}/alerts/dismiss", headers=analyst, json={
+        "alert_ids": [a["id"] for a in alerts] + [confirmed["id"], missing, alerts[0]["id"]],
+        "reason": "expected_activity", "comment": "quarter-end exports"})
+    assert resp.status_code == 200, resp.text
+    result = resp.json()
+    assert sorted(result["dismissed"]) == sorted(a["id"] for a in alerts)
+    assert sorted(result["refused"], key=lambda r: r["code"]) == [
+        {"alert_id": missing, "code": "alert_not_found", "current_status": None},
+        {"alert_id": confirmed["id"], "code": "alert_not_open", "current_status": "confirmed"}]
+    for alert in alerts:
+        got = (await http.get(f"{api.cases}/alerts/{alert['id']}", headers=analyst)).json()
+        assert (got["status"], got["dismiss_reason"]) == ("dismissed", "expected_activity")
+        assert len(await audit_rows(api, "alert.dismiss", f"alert:{alert['id']}")) == 1
+    too_many = await http.post(f"{api.cases}/alerts/dismiss", headers=analyst, json={
+        "alert_ids": [str(uuid.uuid4()) for _ in range(401)], "reason": "other"})
+    assert too_many.status_code == 422
+    empty = await http.post(f"{api.cases}/alerts/dismiss", headers=analyst,
+                            json={"alert_ids": [], "reason": "other"})
+    assert empty.status_code == 422

@@ -17,6 +17,12 @@ async def get(session: AsyncSession, alert_id: uuid.UUID, *, for_update: bool = 
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def lock_many(session: AsyncSession, ids: list[uuid.UUID]) -> list[Alert]:
+    """The alerts of these ids, locked for update in id order."""
+    stmt = select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id).with_for_update()
+    return list((await session.execute(stmt)).scalars())
+
+
 async def page(session: AsyncSession, *, status: str | None, severity: str | None,
                after: tuple[datetime, uuid.UUID] | None, limit: int,
                subjects: list[uuid.UUID] | None = None) -> list[Alert]:

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Query
 
 from services.cases.alerts import service
 from services.cases.alerts.schemas import (
+    AlertBulkDismiss,
+    AlertBulkResult,
     AlertConfirm,
     AlertDismiss,
     AlertPage,
@@ -31,6 +33,16 @@ async def list_alerts(uow: UoW, caller: Reader, status: AlertStatus | None = Non
     sees only alerts about people of their departments or regions."""
     return await service.list_alerts(uow, caller.scope, status=status, severity=severity,
                                      cursor=cursor, limit=limit)
+
+
+@router.post("/alerts/dismiss", operation_id="alerts:dismiss_many",
+             response_model=AlertBulkResult, responses=problem_responses(401, 403, 422))
+async def dismiss_alerts(rt: RuntimeDep, uow: UoW, body: AlertBulkDismiss,
+                         caller: Writer) -> AlertBulkResult:
+    """Dismiss up to 400 alerts at once with one reason: each is dismissed or refused on its
+    own (not found or out of scope; not open, with its current status), one audit row per
+    dismissed alert."""
+    return await service.dismiss_many(rt, uow, caller, body)
 
 
 @router.get("/alerts/{alert_id}", operation_id="alerts:get", response_model=AlertRead,

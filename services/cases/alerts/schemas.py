@@ -65,3 +65,21 @@ class AlertDismiss(BaseModel):
 
     reason: DismissReason
     comment: str | None = Field(default=None, max_length=2000)
+
+
+class AlertBulkDismiss(AlertDismiss):
+    alert_ids: list[uuid.UUID] = Field(min_length=1, max_length=400, description=(
+        "Up to 400 alerts, dismissed with the same reason and comment."))
+
+
+class AlertRefusal(BaseModel):
+    alert_id: uuid.UUID
+    code: str = Field(description="alert_not_found or alert_not_open")
+    current_status: str | None = None
+
+
+class AlertBulkResult(BaseModel):
+    """Each alert is dismissed or refused on its own; one audit row per dismissed alert."""
+
+    dismissed: list[uuid.UUID]
+    refused: list[AlertRefusal]

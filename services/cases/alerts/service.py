@@ -8,7 +8,15 @@ from sqlalchemy import func
 
 from services.cases.alerts import repository as repo
 from services.cases.alerts.exceptions import AlertNotFound, AlertNotOpen
-from services.cases.alerts.schemas import AlertConfirm, AlertDismiss, AlertPage, AlertRead
+from services.cases.alerts.schemas import (
+    AlertBulkDismiss,
+    AlertBulkResult,
+    AlertConfirm,
+    AlertDismiss,
+    AlertPage,
+    AlertRead,
+    AlertRefusal,
+)
 from services.cases.cases import service as case_service
 from services.cases.models import Alert
 from services.kit.db import UnitOfWork
@@ -67,9 +75,34 @@ async def confirm(rt: Runtime, uow: UnitOfWork, caller: Caller, alert_id: uuid.U
 
 async def dismiss(rt: Runtime, uow: UnitOfWork, caller: Caller, alert_id: uuid.UUID,
                   body: AlertDismiss) -> AlertRead:
-    actor = caller.principal.subject
     alert = await get_alert(uow, alert_id, caller.scope, for_update=True)
     _require_open(alert)
+    return await _dismiss(rt, uow, caller.principal.subject, alert, body)
+
+
+async def dismiss_many(rt: Runtime, uow: UnitOfWork, caller: Caller, body: AlertBulkDismiss
+                       ) -> AlertBulkResult:
+    """Dismiss up to 400 alerts with one reason. Rows are locked in id order (no deadlock
+    with another bulk call); an alert missing, out of the caller's scope or not open is
+    refused on its own and the others still go."""
+    wanted = sorted(set(body.alert_ids))
+    found = {a.id: a for a in await repo.lock_many(uow.session, wanted)}
+    result = AlertBulkResult(dismissed=[], refused=[])
+    for alert_id in wanted:
+        alert = found.get(alert_id)
+        if alert is None or not caller.scope.sees(alert.subject_id):
+            result.refused.append(AlertRefusal(alert_id=alert_id, code="alert_not_found"))
+        elif alert.status != "needs_review":
+            result.refused.append(AlertRefusal(alert_id=alert_id, code="alert_not_open",
+                                               current_status=alert.status))
+        else:
+            await _dismiss(rt, uow, caller.principal.subject, alert, body)
+            result.dismissed.append(alert_id)
+    return result
+
+
+async def _dismiss(rt: Runtime, uow: UnitOfWork, actor: str, alert: Alert,
+                   body: AlertDismiss) -> AlertRead:
     alert.status, alert.dismiss_reason = "dismissed", body.reason.value
     alert.dismiss_comment, alert.updated_at = body.comment, func.now()
     await uow.session.flush()

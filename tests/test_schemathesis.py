@@ -24,21 +24,28 @@ def _schema(service: str) -> schemathesis.schemas.BaseSchema:
         json.loads((CONTRACTS / f"openapi/{service}.json").read_text()))
 
 
+SHARED = {
+    ("scoring", "PUT", "/settings"): lambda got: got["settings"],
+    ("identity", "PUT", "/privacy"): lambda got: {
+        k: got[k] for k in ("pseudonymise", "two_person_reveal", "reveal_ttl_s")},
+}
+
+
 def _run(api: Api, service: str, case) -> None:
     role = next((r for prefix, r in CALLER_BY_PATH.items() if case.path.startswith(prefix)),
                 CALLER[service])
     token = api.admin_token() if role == "Admin" else api.token(role)
-    # The global settings are shared by every test on this stack: put back what was there.
-    shared = service == "scoring" and case.method == "PUT" and case.path == "/settings"
-    before = httpx.get(f"{api.scoring}/settings", headers=api.auth(token)).json() \
-        if shared else None
+    # Settings shared by every test on this stack (scoring's global settings, identity's
+    # privacy setting): put back what was there.
+    shared = SHARED.get((service, case.method, case.path))
+    url = api.url(service) + case.path
+    before = shared(httpx.get(url, headers=api.auth(token)).json()) if shared else None
     try:
         case.call_and_validate(base_url=api.url(service), headers=api.auth(token),
                                checks=[not_a_server_error])
     finally:
         if before is not None:
-            httpx.put(f"{api.scoring}/settings", headers=api.auth(token),
-                      json=before["settings"]).raise_for_status()
+            httpx.put(url, headers=api.auth(token), json=before).raise_for_status()
 
 
 FUZZ = settings(max_examples=12, deadline=None, database=None,

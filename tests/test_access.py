@@ -103,6 +103,7 @@ ALLOWED: dict[str, set[str]] = {
     "analytics:overview": READERS,
     "alert_candidates:feed": {"service"},
     "alerts:list": REVIEWERS,
+    "alerts:feed": REVIEWERS,
     "alerts:get": REVIEWERS,
     "alerts:confirm": REVIEWERS,
     "alerts:dismiss": REVIEWERS,

@@ -216,3 +216,35 @@ def test_service_roles_get_their_schema_and_give_it_back(api: Api) -> None:
     assert [r["id"] for r in asyncio.run(sql("SELECT id FROM ingest.activity_event"))] == ["a"]
     assert asyncio.run(sql("SELECT to_regprocedure('audit.apply_service_roles(text)') AS f")
                        )[0]["f"] is None
+
+
+def test_the_alert_change_log_starts_with_every_alert_once(api: Api) -> None:
+    """0010: the SIEM feed's change log gets one `created` change per alert already stored,
+    as the alert stands (status, score, case); cases' role may write it; downgrade drops it."""
+    url, sql = _probe_database(api)
+    upgrade(url, "0008")
+    alerts = [uuid.uuid4(), uuid.uuid4()]
+    for alert_id, status, score in zip(alerts, ("needs_review", "dismissed"), (30, 65),
+                                       strict=True):
+        asyncio.run(sql("""
+            INSERT INTO cases.alert (id, policy_id, policy_name, subject_id, alias, status,
+                                     severity, score, score_version, explanation)
+            VALUES ($1, gen_random_uuid(), 'Departing', gen_random_uuid(),
+                    'AnonymousUser-AAAAAA', $2, 'low', $3, 1, '{"risk_factors": []}')""",
+                        alert_id, status, score))
+    upgrade(url, "head")
+    rows = asyncio.run(sql("""
+        SELECT c.alert_id, c.operation, c.status, c.score, c.changed_at = a.updated_at AS same,
+               c.detected_at = a.created_at AS detected, c.xid::text AS xid
+        FROM cases.alert_change c JOIN cases.alert a ON a.id = c.alert_id ORDER BY c.seq"""))
+    assert sorted((r["alert_id"], r["operation"], r["status"], r["score"]) for r in rows) == \
+        sorted([(alerts[0], "created", "needs_review", 30),
+                (alerts[1], "created", "dismissed", 65)])
+    assert all(r["same"] and r["detected"] for r in rows) and len({r["xid"] for r in rows}) == 1
+    can_write = asyncio.run(sql(
+        "SELECT has_table_privilege('openirm_cases', 'cases.alert_change', 'INSERT') AS w"))
+    assert can_write[0]["w"] is True
+    command.downgrade(alembic_config(url), "0008")
+    gone = asyncio.run(sql("SELECT to_regclass('cases.alert_change') AS t"))
+    assert gone[0]["t"] is None
+    assert len(asyncio.run(sql("SELECT id FROM cases.alert"))) == 2

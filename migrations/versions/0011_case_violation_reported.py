@@ -2,7 +2,7 @@
 booster); those closed before are reported by the next catch-up.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 from collections.abc import Sequence
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | None = '0008'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

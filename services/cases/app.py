@@ -6,18 +6,22 @@ from fastapi import FastAPI
 
 from services.cases.alerts.router import router as alerts_router
 from services.cases.cases.router import router as cases_router
+from services.cases.feeds.router import router as feeds_router
+from services.cases.settings import CasesSettings
 from services.kit.app import create_app
 from services.kit.runtime import Runtime
-from services.kit.settings import KitSettings
 
 
 def build_runtime() -> Runtime:
-    return Runtime("cases", KitSettings())
+    return Runtime("cases", CasesSettings())
 
 
 def create() -> FastAPI:
-    return create_app("cases", "OpenIRM cases", build_runtime, [alerts_router, cases_router],
-                      "The alert queue and triage, cases, notes and resolutions.")
+    # The feed's router first: /alerts/feed is not an alert id.
+    return create_app("cases", "OpenIRM cases", build_runtime,
+                      [feeds_router, alerts_router, cases_router],
+                      "The alert queue and triage, cases, notes and resolutions; the SIEM "
+                      "export feed.")
 
 
 app = create()

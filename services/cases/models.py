@@ -6,9 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, String, Text, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
+from services.kit.feed import Xid8
 
 SCHEMA = "cases"
 
@@ -83,3 +85,30 @@ class FeedCursor(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(64), primary_key=True))
     cursor: str | None = Field(default=None, sa_column=Column(String(200)))
     updated_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class AlertChange(SQLModel, table=True):
+    """Append-only: the alert as it stood after each change, written in the transaction of
+    the change; the SIEM export feed reads it in commit order."""
+
+    __tablename__ = "alert_change"
+    __table_args__ = (Index("ix_alert_change_xid_seq", "xid", "seq"), {"schema": SCHEMA})
+
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(),
+                                                          primary_key=True))
+    alert_id: uuid.UUID = Field(index=True)
+    operation: str = Field(sa_column=Column(String(16), nullable=False))
+    policy_id: uuid.UUID
+    policy_name: str = Field(sa_column=Column(String(200), nullable=False))
+    subject_id: uuid.UUID
+    alias: str = Field(sa_column=Column(String(40), nullable=False))
+    status: str = Field(sa_column=Column(String(20), nullable=False))
+    severity: str = Field(sa_column=Column(String(16), nullable=False))
+    score: int
+    explanation: dict[str, Any] = Field(default_factory=dict,
+                                        sa_column=Column(JSONB, nullable=False))
+    case_id: uuid.UUID | None = None
+    detected_at: datetime | None = Field(default=None, sa_column=_ts())
+    changed_at: datetime | None = Field(default=None, sa_column=_ts())
+    xid: str | None = Field(default=None, sa_column=Column(
+        Xid8, nullable=False, server_default=func.pg_current_xact_id()))

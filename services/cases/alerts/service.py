@@ -18,6 +18,7 @@ from services.cases.alerts.schemas import (
     AlertRefusal,
 )
 from services.cases.cases import service as case_service
+from services.cases.feeds.service import record_alert_change
 from services.cases.models import Alert
 from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
@@ -65,6 +66,7 @@ async def confirm(rt: Runtime, uow: UnitOfWork, caller: Caller, alert_id: uuid.U
         case = await case_service.open_case(rt, uow, actor, title, alert.subject_id, alert.alias)
     alert.status, alert.case_id, alert.updated_at = "confirmed", case.id, func.now()
     await uow.session.flush()
+    await record_alert_change(uow.session, alert, "updated")
     await uow.session.refresh(alert)
     await rt.audit.record(uow.session, actor=actor, action="alert.confirm",
                           target=f"alert:{alert.id}",
@@ -106,6 +108,7 @@ async def _dismiss(rt: Runtime, uow: UnitOfWork, actor: str, alert: Alert,
     alert.status, alert.dismiss_reason = "dismissed", body.reason.value
     alert.dismiss_comment, alert.updated_at = body.comment, func.now()
     await uow.session.flush()
+    await record_alert_change(uow.session, alert, "updated")
     await uow.session.refresh(alert)
     await rt.audit.record(uow.session, actor=actor, action="alert.dismiss",
                           target=f"alert:{alert.id}",
@@ -131,6 +134,7 @@ async def apply_candidate(rt: Runtime, uow: UnitOfWork, c: dict) -> str:
         for key, value in fields.items():
             setattr(open_alert, key, value)
         open_alert.updated_at = func.now()
+        await record_alert_change(uow.session, open_alert, "updated")
         await rt.audit.record(uow.session, actor="service:scoring", action="alert.update",
                               target=f"alert:{open_alert.id}",
                               detail={"before": before, "after": {"score": c["score"],
@@ -139,6 +143,7 @@ async def apply_candidate(rt: Runtime, uow: UnitOfWork, c: dict) -> str:
     alert = Alert(policy_id=policy_id, subject_id=subject_id, status="needs_review", **fields)
     uow.session.add(alert)
     await uow.session.flush()
+    await record_alert_change(uow.session, alert, "created")
     await rt.audit.record(uow.session, actor="service:scoring", action="alert.raise",
                           target=f"alert:{alert.id}",
                           detail={"policy_id": c["policy_id"], "score": c["score"],

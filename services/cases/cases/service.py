@@ -16,6 +16,7 @@ from services.cases.cases.schemas import (
     NoteCreate,
     NoteRead,
 )
+from services.cases.feeds.service import record_alert_change
 from services.cases.models import Case, Note
 from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
@@ -105,6 +106,7 @@ async def close(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID
     for alert in await of_case(uow.session, case_id):
         if alert.status == "confirmed":
             alert.status, alert.updated_at = "resolved", func.now()
+            await record_alert_change(uow.session, alert, "updated")
     await uow.session.flush()
     await uow.session.refresh(case)
     await rt.audit.record(uow.session, actor=actor, action="case.close", target=f"case:{case_id}",

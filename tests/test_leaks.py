@@ -30,6 +30,8 @@ FIRST_NAMES = ("Oluwaseun", "Marguerite", "Bartholomew")
 POST_BODIES = {
     "alerts:confirm": {},
     "alerts:dismiss": {"reason": "false_positive", "comment": "checked"},
+    "alerts:dismiss_many": {"alert_ids": ["00000000-0000-4000-8000-000000000000"],
+                            "reason": "other"},
     "cases:add_note": {"body": "looked at the timeline"},
     "cases:close": {"classification": "benign", "resolution": "explained by HR"},
 }
@@ -98,7 +100,8 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
         else:
             kwargs["json"] = POST_BODIES[op]
         calls.append((op, method, url, kwargs))
-    order = {"alerts:confirm": 1, "alerts:dismiss": 1, "cases:add_note": 1, "cases:close": 2}
+    order = {"alerts:confirm": 1, "alerts:dismiss": 1, "alerts:dismiss_many": 1,
+             "cases:add_note": 1, "cases:close": 2}
     return sorted(calls, key=lambda c: order.get(c[0], 0))
 
 
@@ -155,8 +158,8 @@ async def test_an_analyst_sees_no_identity_anywhere(api: Api, http: httpx.AsyncC
     ids, secrets = await _seed(api, http)
     analyst = api.auth(api.token("Analyst"))
     calls = _rest_calls(api, ids)
-    assert {"alerts:list", "cases:get", "people:get", "activity:list", "subjects:scores",
-            "cases:close"} <= {c[0] for c in calls}
+    assert {"alerts:list", "alerts:feed", "cases:get", "people:get", "activity:list",
+            "subjects:scores", "cases:close"} <= {c[0] for c in calls}
     for op, method, url, kwargs in calls:
         resp = await http.request(method, url, headers=analyst, **kwargs)
         assert resp.status_code < 400, f"{op}: {resp.status_code} {resp.text[:300]}"

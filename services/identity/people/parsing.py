@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from services.identity.people.schemas import DirectoryFields
+from services.kit.ndjson import MAX_LINE_BYTES, NdjsonLines
 
 MAX_RECORD_CHARS = 65_536
 HEADER = "(header)"
@@ -232,7 +233,6 @@ class CsvRecords:
 
 # -- JSON and NDJSON -----------------------------------------------------------------------
 
-MAX_LINE_BYTES = 64 * 1024
 
 
 def json_record(index: int, value: Any, mapper: KeyMapper) -> Outcome:
@@ -247,45 +247,15 @@ def json_record(index: int, value: Any, mapper: KeyMapper) -> Outcome:
                   {ours: theirs for ours, theirs in mapped.items()})
 
 
-class NdjsonRecords:
+def NdjsonRecords(mapper: KeyMapper) -> NdjsonLines[Outcome]:
     """One JSON object a line; blank lines ignored; over-long lines are errors."""
 
-    def __init__(self, mapper: KeyMapper) -> None:
-        self._mapper = mapper
-        self._pending = b""
-        self._skipping = False
-        self.index = 0
-
-    def feed(self, chunk: bytes) -> list[Outcome]:
-        lines = (self._pending + chunk).split(b"\n")
-        self._pending = lines.pop()
-        out = [o for line in lines if (o := self._line(line)) is not None]
-        if len(self._pending) > MAX_LINE_BYTES:
-            if not self._skipping:
-                out.append(self._too_long())
-            self._pending, self._skipping = b"", True
-        return out
-
-    def close(self) -> list[Outcome]:
-        rest, self._pending = self._pending, b""
-        outcome = self._line(rest)
-        return [outcome] if outcome is not None else []
-
-    def _too_long(self) -> Problem:
-        index, self.index = self.index, self.index + 1
-        return Problem(index, ROW, f"line is longer than {MAX_LINE_BYTES} bytes")
-
-    def _line(self, line: bytes) -> Outcome | None:
-        if self._skipping:
-            self._skipping = False
-            return None
-        if not line.strip():
-            return None
-        if len(line) > MAX_LINE_BYTES:
-            return self._too_long()
-        index, self.index = self.index, self.index + 1
+    def parse(index: int, line: bytes) -> Outcome:
         try:
             value = from_json(line)
         except ValueError as exc:
             return Problem(index, ROW, f"not valid JSON: {exc}")
-        return json_record(index, value, self._mapper)
+        return json_record(index, value, mapper)
+
+    return NdjsonLines(parse, lambda index: Problem(
+        index, ROW, f"line is longer than {MAX_LINE_BYTES} bytes"))

@@ -11,49 +11,13 @@ from pydantic_core import from_json
 
 from services.ingest.connectors.parsing import Outcome, Parsed, RecordError
 from services.ingest.events.schemas import ActivityEvent
+from services.kit.ndjson import MAX_LINE_BYTES, NdjsonLines
 
-MAX_LINE_BYTES = 64 * 1024
 
-
-class NdjsonStream:
+def NdjsonStream(parse_line: Callable[[int, bytes], Outcome]) -> NdjsonLines[Outcome]:
     """Calls `parse_line(index, line)` for every non-blank line; over-long lines are errors."""
-
-    def __init__(self, parse_line: Callable[[int, bytes], Outcome]) -> None:
-        self._parse_line = parse_line
-        self._pending = b""
-        self._skipping = False  # inside an over-long line, already reported
-        self.index = 0
-
-    def feed(self, chunk: bytes) -> list[Outcome]:
-        lines = (self._pending + chunk).split(b"\n")
-        self._pending = lines.pop()
-        out = [o for line in lines if (o := self._line(line)) is not None]
-        if len(self._pending) > MAX_LINE_BYTES:
-            # Report the line now and drop its bytes as they come, so memory stays bounded.
-            if not self._skipping:
-                out.append(self._too_long())
-            self._pending, self._skipping = b"", True
-        return out
-
-    def close(self) -> list[Outcome]:
-        rest, self._pending = self._pending, b""
-        outcome = self._line(rest)
-        return [outcome] if outcome is not None else []
-
-    def _too_long(self) -> RecordError:
-        index, self.index = self.index, self.index + 1
-        return RecordError(index, "(line)", f"longer than {MAX_LINE_BYTES} bytes")
-
-    def _line(self, line: bytes) -> Outcome | None:
-        if self._skipping:  # the end of the over-long line
-            self._skipping = False
-            return None
-        if not line.strip():
-            return None
-        if len(line) > MAX_LINE_BYTES:
-            return self._too_long()
-        index, self.index = self.index, self.index + 1
-        return self._parse_line(index, line)
+    return NdjsonLines(parse_line, lambda index: RecordError(
+        index, "(line)", f"longer than {MAX_LINE_BYTES} bytes"))
 
 
 def parse_event(index: int, line: bytes) -> Outcome:

@@ -134,6 +134,13 @@ async def _record_expiry(rt: Runtime, uow: UnitOfWork, rule: Suppression) -> Non
                                   "after": {"state": "review_required"}})
 
 
+def _cut(period: dict[str, str], now: datetime) -> dict[str, str]:
+    """The part of a period before `now` (empty if it had not started)."""
+    start, end_ = (datetime.fromisoformat(period[k]) for k in ("start", "end"))
+    end_ = min(end_, now)
+    return _period(min(start, end_), end_)
+
+
 async def end(rt: Runtime, uow: UnitOfWork, caller: Caller, suppression_id: uuid.UUID,
               body: SuppressionEnd) -> SuppressionRead:
     """Stop suppressing now. What it suppressed before stays suppressed (a period is kept
@@ -146,12 +153,7 @@ async def end(rt: Runtime, uow: UnitOfWork, caller: Caller, suppression_id: uuid
         raise SuppressionStateConflict("the rule has ended already",
                                        extra={"current_status": rule.state})
     before = _audit_view(rule)
-    periods = [dict(p) for p in rule.periods]
-    if datetime.fromisoformat(periods[-1]["end"]) > now:
-        periods[-1]["end"] = now.isoformat()
-        if datetime.fromisoformat(periods[-1]["start"]) >= now:  # had not started yet
-            periods[-1]["start"] = periods[-1]["end"]
-    rule.periods, rule.state = periods, "ended"
+    rule.periods, rule.state = [_cut(p, now) for p in rule.periods], "ended"
     rule.ended_at, rule.ended_by, rule.updated_at = now, caller.principal.subject, now
     await uow.session.flush()
     await rt.audit.record(uow.session, actor=caller.principal.subject, action="suppression.end",

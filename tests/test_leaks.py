@@ -24,7 +24,14 @@ from graphql import (
 
 from gateway.schema import schema
 from tests.conftest import Api
-from tests.factories import create_policy, departing_story, ingest, subject_of, wait_for_alert
+from tests.factories import (
+    create_policy,
+    departing_story,
+    ingest,
+    subject_of,
+    sweep_suppressions,
+    wait_for_alert,
+)
 from tests.test_access import ALLOWED, OPERATIONS
 
 FIRST_NAMES = ("Oluwaseun", "Marguerite", "Bartholomew")
@@ -92,6 +99,15 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
                                  "until": (now + timedelta(days=3)).isoformat()})
     assert rule.status_code == 201, rule.text
     ids["suppression_id"] = rule.json()["id"]
+    until = now + timedelta(minutes=2)  # a second rule, expired by the sweep, to review
+    expiring = await http.post(f"{api.scoring}/suppressions",
+                               headers=api.auth(api.token("Analyst")),
+                               json={"subject_id": ids["subject_id"], "reason": "expected",
+                                     "activity_types": ["device.file_printed"],
+                                     "until": until.isoformat()})
+    assert expiring.status_code == 201, expiring.text
+    ids["review_id"] = expiring.json()["id"]
+    await sweep_suppressions(api, until + timedelta(seconds=1))
     return ids, secrets
 
 
@@ -106,7 +122,9 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
         url = api.url(service) + path.format(alert_id=alert, case_id=ids["case_id"],
                                              subject_id=ids["subject_id"],
                                              policy_id=ids["policy_id"], key="usb_copy",
-                                             suppression_id=ids["suppression_id"])
+                                             suppression_id=ids["review_id"]
+                                             if op == "suppressions:review"
+                                             else ids["suppression_id"])
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \

@@ -22,6 +22,7 @@ from tests.factories import (
     ingest,
     person_email,
     subject_of,
+    sweep_suppressions,
     wait_for_alert,
     wait_for_score,
 )
@@ -55,24 +56,6 @@ async def _until(what, within: float = 20, every: float = 0.2) -> Any:
             return got
         await asyncio.sleep(every)
     raise AssertionError(f"never happened: {what}")
-
-
-async def _sweep(api: Api, now: datetime) -> int:
-    """The worker's minutely sweep, as the scoring service's database role, with a clock
-    that has moved on."""
-    from openirm.migrate import service_url
-    from services.kit.runtime import Runtime
-    from services.scoring.exclusions.service import expire_due
-    from services.scoring.settings import ScoringSettings
-
-    stack = api.stack
-    rt = Runtime("scoring", ScoringSettings(
-        database_url=service_url(stack.database_url, "scoring", stack.config.db_role_password),
-        redis_url=stack.redis_url))
-    try:
-        return await expire_due(rt, now)
-    finally:
-        await rt.close()
 
 
 async def _excluded(api: Api, http: httpx.AsyncClient, subject: str, token: str,
@@ -139,16 +122,16 @@ async def test_suppression_lowers_the_score_counts_hits_and_is_reviewed_at_expir
     assert early.status_code == 409 and early.json()["current_status"] == "active"
 
     # The sweep, with a clock past `until`, sends the rule to review (audited).
-    await _sweep(api, until - timedelta(seconds=1))
+    await sweep_suppressions(api, until - timedelta(seconds=1))
     assert (await http.get(url, headers=analyst)).json()["state"] == "active"
-    assert await _sweep(api, until + timedelta(seconds=1)) >= 1
+    assert await sweep_suppressions(api, until + timedelta(seconds=1)) >= 1
     waiting = (await http.get(url, headers=analyst)).json()
     assert waiting["state"] == "review_required"
     todo = (await http.get(f"{api.scoring}/suppressions", headers=analyst,
                            params={"state": "review_required", "subject_id": subject})).json()
     assert [r["id"] for r in todo["items"]] == [rule["id"]]
     assert len(await audit_rows(api, "suppression.expire", f"suppression:{rule['id']}")) == 1
-    assert await _sweep(api, until + timedelta(seconds=1)) == 0  # once only
+    assert await sweep_suppressions(api, until + timedelta(seconds=1)) == 0  # once only
 
     # Renew needs a new end; renewing starts a new period.
     missing = await http.post(f"{url}/review", headers=analyst,

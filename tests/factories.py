@@ -160,3 +160,21 @@ def settings_of(api: Api) -> dict:
 def put_settings(api: Api, document: dict) -> httpx.Response:
     return httpx.put(f"{api.scoring}/settings", headers=api.auth(api.admin_token()),
                      json=document, timeout=30)
+
+
+async def sweep_suppressions(api: Api, now: datetime) -> int:
+    """The worker's minutely sweep, as the scoring service's database role, with a clock
+    that has moved on."""
+    from openirm.migrate import service_url
+    from services.kit.runtime import Runtime
+    from services.scoring.exclusions.service import expire_due
+    from services.scoring.settings import ScoringSettings
+
+    stack = api.stack
+    rt = Runtime("scoring", ScoringSettings(
+        database_url=service_url(stack.database_url, "scoring", stack.config.db_role_password),
+        redis_url=stack.redis_url))
+    try:
+        return await expire_due(rt, now)
+    finally:
+        await rt.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,7 +24,14 @@ from graphql import (
 
 from gateway.schema import schema
 from tests.conftest import Api
-from tests.factories import create_policy, departing_story, ingest, subject_of, wait_for_alert
+from tests.factories import (
+    create_policy,
+    departing_story,
+    ingest,
+    subject_of,
+    sweep_suppressions,
+    wait_for_alert,
+)
 from tests.test_access import ALLOWED, OPERATIONS
 
 FIRST_NAMES = ("Oluwaseun", "Marguerite", "Bartholomew")
@@ -34,6 +42,10 @@ POST_BODIES = {
                             "reason": "other"},
     "cases:add_note": {"body": "looked at the timeline"},
     "cases:close": {"classification": "benign", "resolution": "explained by HR"},
+    "suppressions:create": {"activity_types": ["device.file_copied_to_usb"],
+                            "reason": "approved migration"},  # + subject_id, until
+    "suppressions:end": {"comment": "no longer needed"},
+    "suppressions:review": {"decision": "end", "comment": "reviewed"},
 }
 MAX_DEPTH = 5
 
@@ -79,6 +91,23 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
                               json={"case_id": ids["case_id"],
                                     "justification": "HR asked for the name"})
     assert granted.status_code == 201, granted.text
+    now = datetime.now(UTC)
+    rule = await http.post(f"{api.scoring}/suppressions", headers=api.auth(api.token("Analyst")),
+                           json={"subject_id": ids["subject_id"], "reason": "expected copy",
+                                 "activity_types": ["device.file_copied_to_usb"],
+                                 "since": (now - timedelta(days=3)).isoformat(),
+                                 "until": (now + timedelta(days=3)).isoformat()})
+    assert rule.status_code == 201, rule.text
+    ids["suppression_id"] = rule.json()["id"]
+    until = now + timedelta(minutes=2)  # a second rule, expired by the sweep, to review
+    expiring = await http.post(f"{api.scoring}/suppressions",
+                               headers=api.auth(api.token("Analyst")),
+                               json={"subject_id": ids["subject_id"], "reason": "expected",
+                                     "activity_types": ["device.file_printed"],
+                                     "until": until.isoformat()})
+    assert expiring.status_code == 201, expiring.text
+    ids["review_id"] = expiring.json()["id"]
+    await sweep_suppressions(api, until + timedelta(seconds=1))
     return ids, secrets
 
 
@@ -92,13 +121,19 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
                  "alerts:dismiss": ids["dismiss_id"]}.get(op, ids["alert_id"])
         url = api.url(service) + path.format(alert_id=alert, case_id=ids["case_id"],
                                              subject_id=ids["subject_id"],
-                                             policy_id=ids["policy_id"], key="usb_copy")
+                                             policy_id=ids["policy_id"], key="usb_copy",
+                                             suppression_id=ids["review_id"]
+                                             if op == "suppressions:review"
+                                             else ids["suppression_id"])
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \
                 if op.startswith("activity:") else {}
         else:
             kwargs["json"] = POST_BODIES[op]
+        if op == "suppressions:create":
+            until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+            kwargs["json"] = {**POST_BODIES[op], "subject_id": ids["subject_id"], "until": until}
         calls.append((op, method, url, kwargs))
     order = {"alerts:confirm": 1, "alerts:dismiss": 1, "alerts:dismiss_many": 1,
              "cases:add_note": 1, "cases:close": 2}

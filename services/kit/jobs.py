@@ -136,6 +136,14 @@ class DirectoryWake(BaseModel):
     request_id: str | None = None
 
 
+class ScoreExclusions(BaseModel):
+    """A suppression rule or benign mark of these people changed: decide again which of their
+    events count, rebuild their daily aggregates and re-score them."""
+
+    subjects: list[str]
+    request_id: str | None = None
+
+
 class AlertSync(BaseModel):
     """Scoring appended alert candidates: cases reads them from its durable cursor."""
 
@@ -150,5 +158,6 @@ JOBS: dict[str, tuple[str, type[BaseModel]]] = {
     "score.rebuild": (SCORING_QUEUE, ScoreRebuild),
     "score.replay": (SCORING_QUEUE, ScoreReplay),
     "score.directory": (SCORING_QUEUE, DirectoryWake),
+    "score.exclusions": (SCORING_QUEUE, ScoreExclusions),
     "alert.sync": (CASES_QUEUE, AlertSync),
 }

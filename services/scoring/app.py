@@ -8,6 +8,7 @@ from services.kit.app import create_app
 from services.kit.runtime import Runtime
 from services.scoring.analytics.router import router as analytics_router
 from services.scoring.candidates.router import router as candidates_router
+from services.scoring.exclusions.router import router as exclusions_router
 from services.scoring.global_settings.router import router as settings_router
 from services.scoring.indicators.router import router as indicators_router
 from services.scoring.policies.router import router as policies_router
@@ -25,10 +26,11 @@ def create() -> FastAPI:
     return create_app("scoring", "OpenIRM scoring", build_runtime,
                       [settings_router, indicators_router, priority_groups_router,
                        policies_router, subjects_router, replay_router, analytics_router,
-                       candidates_router],
+                       candidates_router, exclusions_router],
                       "Global settings, indicators, priority groups, policy templates and "
                       "policies; scores activity, publishes alert candidates with their "
-                      "explanation, replays policies over history and serves analytics.")
+                      "explanation, replays policies over history and serves analytics; "
+                      "suppression rules and benign marks say what stops counting.")
 
 
 app = create()

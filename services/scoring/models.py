@@ -270,3 +270,71 @@ class AlertCandidate(SQLModel, table=True):
     computed_at: datetime | None = Field(default=None, sa_column=_ts())
     xid: str | None = Field(default=None, sa_column=Column(
         Xid8, nullable=False, server_default=func.pg_current_xact_id()))
+
+
+class Suppression(SQLModel, table=True):
+    """A time-boxed rule: activity of these types by this person, at a time inside one of its
+    periods, does not count. When `until` passes the rule stops suppressing and waits in
+    `review_required` until a reviewer renews it (a new period) or ends it."""
+
+    __tablename__ = "suppression"
+    __table_args__ = (Index("ix_suppression_state_until", "state", "until"),
+                      {"schema": SCHEMA})
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject_id: uuid.UUID = Field(index=True)
+    activity_types: list[str] = Field(default_factory=list,
+                                      sa_column=Column(JSONB, nullable=False))
+    periods: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(
+        JSONB, nullable=False), description="[{start, end}] in ISO 8601; suppressing within "
+                                            "any of them (start inclusive, end exclusive)")
+    until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    state: str = Field(sa_column=Column(String(20), nullable=False))
+    reason: str = Field(sa_column=Column(String(2000), nullable=False))
+    alert_id: uuid.UUID | None = None
+    created_by: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, default=False))
+    ended_by: str | None = Field(default=None, sa_column=Column(String(200)))
+    reviewed_at: datetime | None = Field(default=None,
+                                         sa_column=_ts(nullable=True, default=False))
+    reviewed_by: str | None = Field(default=None, sa_column=Column(String(200)))
+    review_decision: str | None = Field(default=None, sa_column=Column(String(16)))
+    review_comment: str | None = Field(default=None, sa_column=Column(String(2000)))
+
+
+class BenignMark(SQLModel, table=True):
+    """An event an investigator marked benign: it does not count (until unmarked)."""
+
+    __tablename__ = "benign_mark"
+    __table_args__ = (Index("ux_benign_mark_subject_event", "subject_id", "event_id",
+                            unique=True), {"schema": SCHEMA})
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject_id: uuid.UUID
+    event_id: str = Field(sa_column=Column(String(128), nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    reason: str = Field(sa_column=Column(String(2000), nullable=False))
+    report_id: uuid.UUID | None = None
+    marked_by: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class ExcludedEvent(SQLModel, table=True):
+    """An event scoring read but does not count, and why (a suppression rule or a benign
+    mark; one row per rule or mark that covers it). The one list every reader of signals
+    (live scoring, rebuilds, sequences, replays) leaves out; cases marks the timeline from
+    it."""
+
+    __tablename__ = "excluded_event"
+    __table_args__ = (Index("ix_excluded_event_subject_time", "subject_id", "occurred_at",
+                            "event_id"),
+                      Index("ix_excluded_event_source", "source_id"), {"schema": SCHEMA})
+
+    subject_id: uuid.UUID = Field(primary_key=True)
+    event_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    source_id: uuid.UUID = Field(primary_key=True, description="the suppression or mark")
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    type: str = Field(sa_column=Column(String(64), nullable=False))

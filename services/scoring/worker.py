@@ -2,7 +2,7 @@
 directory's changes from identity, what-if replays, plus periodic work so nothing depends on
 a job surviving (Redis restart, worker crash): a catch-up of both feeds every 5 seconds, and
 an hourly re-score (cumulative norms move with everyone's activity; scores held by the
-alert-volume cap get their next day)."""
+alert-volume cap get their next day); every minute, expired suppression rules go to review."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from services.kit.jobs import SCORING_QUEUE
 from services.kit.runtime import Runtime
 from services.kit.worker import catch_up, job, worker_settings
 from services.scoring.app import build_runtime
+from services.scoring.exclusions.tasks import exclusions_changed, sweep
 from services.scoring.pipeline.service import (
     process_feed,
     promote_held,
@@ -66,6 +67,6 @@ WorkerSettings = worker_settings(
     [job("score.wake", wake), job("score.policy", policy_changed),
      job("score.subjects", subjects_changed), job("score.all", settings_changed),
      job("score.rebuild", counting_changed), job("score.replay", replay),
-     job("score.directory", directory_changed)],
-    [catch_up(process_feed, 5), catch_up(sync_directory, 5),
+     job("score.directory", directory_changed), job("score.exclusions", exclusions_changed)],
+    [catch_up(process_feed, 5), catch_up(sync_directory, 5), catch_up(sweep, 60),
      cron(hourly, minute=7, second=0, unique=True)])

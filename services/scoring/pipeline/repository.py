@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic_core import from_json
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.db import driver
+from services.scoring.engine.exclusions import Rule, rule_of
 from services.scoring.engine.rules import DailyCount, Trigger
 from services.scoring.models import Policy, PolicyMember, PriorityGroup
 
@@ -51,6 +53,19 @@ _SOURCES_SEEN = """
 """
 
 CountKey = tuple[uuid.UUID, str, date, int]
+
+# A signal (aliased `s`) that counts: no suppression rule or benign mark covers it. Every
+# reader of signals for scoring (rebuilds, sequences, replays) applies it.
+COUNTED = ("NOT EXISTS (SELECT 1 FROM scoring.excluded_event x "
+           "WHERE x.subject_id = s.subject_id AND x.event_id = s.event_id)")
+
+_ADD_EXCLUDED = """
+    INSERT INTO scoring.excluded_event (subject_id, event_id, source_id, kind, occurred_at,
+                                        type)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[],
+                         $6::text[])
+    ON CONFLICT DO NOTHING
+"""
 
 
 async def add_counts(session: AsyncSession, counts: dict[CountKey, list[int]]) -> None:
@@ -154,13 +169,15 @@ async def counts_of(session: AsyncSession, subjects: list[uuid.UUID]
 
 async def signals_of(session: AsyncSession, subjects: list[uuid.UUID], types: list[str],
                      start: datetime, end: datetime) -> dict[uuid.UUID, list[tuple]]:
-    """(occurred_at, event id, type, attributes) of these people's events of these types."""
+    """(occurred_at, event id, type, attributes) of these people's events of these types
+    that count."""
     conn = await driver(session)
     out: dict[uuid.UUID, list[tuple]] = {}
     for r in await conn.fetch(
-            "SELECT subject_id, occurred_at, event_id, type, attrs FROM scoring.signal "
+            "SELECT subject_id, occurred_at, event_id, type, attrs FROM scoring.signal s "
             "WHERE subject_id = ANY($1::uuid[]) AND type = ANY($2::text[]) "
-            "AND occurred_at >= $3 AND occurred_at < $4", subjects, types, start, end):
+            f"AND occurred_at >= $3 AND occurred_at < $4 AND {COUNTED}",
+            subjects, types, start, end):
         out.setdefault(r["subject_id"], []).append(
             (r["occurred_at"], r["event_id"], r["type"], r["attrs"]))
     return out
@@ -286,12 +303,18 @@ async def clear_aggregates(session: AsyncSession) -> None:
 
 
 async def stream_signals(session: AsyncSession, where: str = "", args: tuple = (),
-                         chunk: int = 5000) -> AsyncIterator[list[Any]]:
-    """Signals in (subject, time) order, chunk by chunk through a server-side cursor."""
+                         chunk: int = 5000, *, counted_only: bool = True
+                         ) -> AsyncIterator[list[Any]]:
+    """Signals in (subject, time) order, chunk by chunk through a server-side cursor; only
+    those that count (not excluded) unless `counted_only` is false."""
+    conds = [where.removeprefix("WHERE ")] if where else []
+    if counted_only:
+        conds.append(COUNTED)
+    clause = f"WHERE {' AND '.join(conds)} " if conds else ""
     conn = await driver(session)
     cursor = await conn.cursor(
-        "SELECT subject_id, occurred_at, event_id, type, attrs FROM scoring.signal "
-        f"{where} ORDER BY subject_id, occurred_at, event_id", *args)
+        "SELECT subject_id, occurred_at, event_id, type, attrs FROM scoring.signal s "
+        f"{clause}ORDER BY subject_id, occurred_at, event_id", *args)
     while rows := await cursor.fetch(chunk):
         yield rows
 
@@ -299,7 +322,49 @@ async def stream_signals(session: AsyncSession, where: str = "", args: tuple = (
 async def prune(session: AsyncSession, before: date) -> tuple[int, int]:
     """Forget signals and daily counts of days before `before` (retention)."""
     conn = await driver(session)
+    await conn.execute("DELETE FROM scoring.excluded_event WHERE occurred_at < $1",
+                       datetime.combine(before, datetime.min.time(), UTC))
     signals = await conn.execute("DELETE FROM scoring.signal WHERE occurred_at < $1",
                                  datetime.combine(before, datetime.min.time(), UTC))
     counts = await conn.execute("DELETE FROM scoring.daily_activity WHERE day < $1", before)
     return int(signals.split()[-1]), int(counts.split()[-1])
+
+
+# --- Exclusions -----------------------------------------------------------------------------
+
+def _json(value: Any) -> Any:
+    return from_json(value) if isinstance(value, str | bytes) else value
+
+
+async def exclusion_inputs(session: AsyncSession, subjects: list[uuid.UUID]
+                           ) -> tuple[dict[uuid.UUID, list[Rule]],
+                                      dict[tuple[uuid.UUID, str], uuid.UUID]]:
+    """These people's suppression rules (every state: an ended rule still covers its past
+    periods) and benign marks by (subject, event id)."""
+    conn = await driver(session)
+    rules: dict[uuid.UUID, list[Rule]] = {}
+    for r in await conn.fetch(
+            "SELECT id, subject_id, activity_types, periods FROM scoring.suppression "
+            "WHERE subject_id = ANY($1::uuid[]) ORDER BY created_at, id", subjects):
+        rules.setdefault(r["subject_id"], []).append(rule_of(
+            r["id"], r["subject_id"], _json(r["activity_types"]), _json(r["periods"])))
+    marks = {(r["subject_id"], r["event_id"]): r["id"] for r in await conn.fetch(
+        "SELECT id, subject_id, event_id FROM scoring.benign_mark "
+        "WHERE subject_id = ANY($1::uuid[])", subjects)}
+    return rules, marks
+
+
+async def add_excluded(session: AsyncSession, rows: list[tuple]) -> None:
+    """Rows of (subject, event id, rule or mark id, kind, occurred_at, type)."""
+    if rows:
+        conn = await driver(session)
+        await conn.execute(_ADD_EXCLUDED, *(list(col) for col in zip(*sorted(rows),
+                                                                       strict=True)))
+
+
+async def clear_subjects(session: AsyncSession, subjects: list[uuid.UUID]) -> None:
+    """Before recounting these people: their daily counts, triggers and exclusions."""
+    conn = await driver(session)
+    for table in ("daily_activity", "triggering_event", "excluded_event"):
+        await conn.execute(f"DELETE FROM scoring.{table} WHERE subject_id = ANY($1::uuid[])",
+                           subjects)

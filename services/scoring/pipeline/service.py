@@ -31,6 +31,7 @@ from services.scoring.engine.classify import (
     imported,
     trigger_of,
 )
+from services.scoring.engine.exclusions import Rule, exclusions
 from services.scoring.engine.rules import (
     DailyCount,
     Evaluation,
@@ -137,6 +138,28 @@ def fold(eff: Effective, events: Iterable[tuple[uuid.UUID, str, str, datetime, d
             triggers.append((event_id, subject, trig[0], trig[1]))
 
 
+def split_excluded(events: Iterable[tuple[uuid.UUID, str, str, datetime, dict]],
+                   rules: dict[uuid.UUID, list[Rule]],
+                   marks: dict[tuple[uuid.UUID, str], uuid.UUID]
+                   ) -> tuple[list[tuple], list[tuple]]:
+    """Events (subject, event id, type, occurred_at, attributes) that count, and rows of
+    scoring.excluded_event for those a suppression rule or benign mark covers: the one place
+    exclusions are decided, for the live feed and for recounting a person."""
+    if not rules and not marks:
+        return list(events), []
+    counted: list[tuple] = []
+    excluded_rows: list[tuple] = []
+    for ev in events:
+        subject, event_id, kind, occurred, _ = ev
+        hits = exclusions(rules.get(subject, ()), marks, subject, event_id, kind, occurred)
+        if hits:
+            excluded_rows += [(subject, event_id, source, why, occurred, kind)
+                              for why, source in hits]
+        else:
+            counted.append(ev)
+    return counted, excluded_rows
+
+
 async def _aggregate(uow: UnitOfWork, eff: Effective, items: list[dict]
                      ) -> dict[uuid.UUID, set[str]]:
     """Store a page of the feed; returns, per person, what it touched (indicators counted,
@@ -153,11 +176,14 @@ async def _aggregate(uow: UnitOfWork, eff: Effective, items: list[dict]
         signals.append((subject, occurred, ev["id"], ev["type"], to_json(attrs).decode()))
         parsed.append((subject, ev["id"], ev["type"], occurred, attrs))
         types[ev["type"]] += 1
+    rules, marks = await repo.exclusion_inputs(uow.session, sorted(aliases))
+    counted, excluded_rows = split_excluded(parsed, rules, marks)
     counts: dict[repo.CountKey, list[int]] = {}
     triggers: list[tuple] = []
-    fold(eff, parsed, counts, triggers)
+    fold(eff, counted, counts, triggers)
     await repo.upsert_subjects(uow.session, aliases)
     await repo.add_signals(uow.session, signals)
+    await repo.add_excluded(uow.session, excluded_rows)
     await repo.add_counts(uow.session, counts)
     await repo.add_triggers(uow.session, sorted(triggers))
     await repo.sources_seen(uow.session, types)
@@ -576,3 +602,34 @@ async def rebuild(rt: Runtime) -> int:
     await rescore_all(rt)
     return events
 
+
+
+async def recount(rt: Runtime, subjects: list[uuid.UUID]) -> int:
+    """After a suppression rule or benign mark of these people changed: decide again which of
+    their signals count, rebuild their daily counts and triggers from those, and re-score
+    them. Holds the scoring lock (the feed waits), so an event the feed was storing while the
+    rule was written is seen here; running it twice gives the same result. Returns the
+    events excluded."""
+    if not subjects:
+        return 0
+    subjects = sorted(set(subjects))
+    async with rt.db.unit_of_work(rt.queue) as uow:
+        await advisory_xact_lock(uow.session, SCORING_LOCK)
+        eff = await settings.current(uow.session)
+        rules, marks = await repo.exclusion_inputs(uow.session, subjects)
+        await repo.clear_subjects(uow.session, subjects)
+        excluded_rows: list[tuple] = []
+        async for rows in repo.stream_signals(uow.session, "WHERE subject_id = ANY($1::uuid[])",
+                                              (subjects,), counted_only=False):
+            counted, out = split_excluded(
+                ((r["subject_id"], r["event_id"], r["type"], r["occurred_at"], r["attrs"])
+                 for r in rows), rules, marks)
+            excluded_rows += out
+            counts: dict[repo.CountKey, list[int]] = {}
+            triggers: list[tuple] = []
+            fold(eff, counted, counts, triggers)
+            await repo.add_counts(uow.session, counts)
+            await repo.add_triggers(uow.session, sorted(triggers))
+        await repo.add_excluded(uow.session, excluded_rows)
+        await rescore(uow, eff, set(subjects), await repo.active_policies(uow.session))
+    return len(excluded_rows)

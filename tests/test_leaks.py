@@ -4,6 +4,7 @@ even when an Investigator holds a reveal grant for them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -34,6 +35,13 @@ POST_BODIES = {
                             "reason": "other"},
     "cases:add_note": {"body": "looked at the timeline"},
     "cases:close": {"classification": "benign", "resolution": "explained by HR"},
+    "notice_templates:create": {"name": "Leak check", "send_from": "irm@contoso.example",
+                                "subject": "Case {{case_id}}",
+                                "body_html": "<p>{{alias}}: {{case_title}}</p>"},
+    "notice_templates:update": {"subject": "About case {{case_id}}"},
+    "notice_templates:delete": {},
+    "notices:send": {"message": "a reminder"},  # template_id: the seeded template's
+    "exports:create": {},
 }
 MAX_DEPTH = 5
 
@@ -79,6 +87,21 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
                               json={"case_id": ids["case_id"],
                                     "justification": "HR asked for the name"})
     assert granted.status_code == 201, granted.text
+    template = await http.post(f"{api.cases}/notice-templates", headers=investigator, json={
+        "name": f"Leak walk {uuid.uuid4().hex[:8]}", "send_from": "irm@contoso.example",
+        "subject": "Case {{case_id}}", "body_html": "<p>{{alias}}: {{case_title}}</p>"})
+    ids["template_id"] = template.json()["id"]
+    # An Investigator's export (with content): an Analyst downloads it without content.
+    export = (await http.post(f"{api.cases}/cases/{ids['case_id']}/exports",
+                              headers=investigator)).json()
+    ids["export_id"] = export["id"]
+    for _ in range(150):
+        export = (await http.get(f"{api.cases}/cases/{ids['case_id']}/exports/{export['id']}",
+                                 headers=investigator)).json()
+        if export["state"] == "ready":
+            break
+        await asyncio.sleep(0.2)
+    assert export["state"] == "ready", export
     return ids, secrets
 
 
@@ -92,16 +115,21 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
                  "alerts:dismiss": ids["dismiss_id"]}.get(op, ids["alert_id"])
         url = api.url(service) + path.format(alert_id=alert, case_id=ids["case_id"],
                                              subject_id=ids["subject_id"],
-                                             policy_id=ids["policy_id"], key="usb_copy")
+                                             policy_id=ids["policy_id"], key="usb_copy",
+                                             template_id=ids["template_id"],
+                                             export_id=ids["export_id"])
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \
                 if op.startswith("activity:") else {}
         else:
             kwargs["json"] = POST_BODIES[op]
+            if op == "notices:send":
+                kwargs["json"] = {**kwargs["json"], "template_id": ids["template_id"]}
         calls.append((op, method, url, kwargs))
     order = {"alerts:confirm": 1, "alerts:dismiss": 1, "alerts:dismiss_many": 1,
-             "cases:add_note": 1, "cases:close": 2}
+             "cases:add_note": 1, "notices:send": 1, "notice_templates:update": 1,
+             "cases:close": 2, "notice_templates:delete": 3}
     return sorted(calls, key=lambda c: order.get(c[0], 0))
 
 

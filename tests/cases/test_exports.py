@@ -42,6 +42,13 @@ async def _public_key(api: Api, http: httpx.AsyncClient):
     return load_public_key(resp.json()["public_key_pem"]), resp.json()["public_key_pem"]
 
 
+async def _cli(*args: str) -> subprocess.CompletedProcess:
+    """`openirm verify-export ...` as a user runs it."""
+    return await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "openirm.cli", "verify-export", *args],
+        capture_output=True, text=True)
+
+
 def _files(bundle: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
@@ -98,11 +105,11 @@ async def test_analyst_export_is_signed_pseudonymous_and_verifiable(
     path, key_file = tmp_path / "bundle.zip", tmp_path / "key.pem"
     path.write_bytes(bundle)
     key_file.write_text(pem)
-    ok = subprocess.run([sys.executable, "-m", "openirm.cli", "verify-export", str(path),
-                         "--public-key", str(key_file)], capture_output=True, text=True)
+    ok = await _cli(str(path),
+                     "--public-key", str(key_file))
     assert ok.returncode == 0 and ok.stdout.startswith("VALID"), ok.stdout + ok.stderr
-    by_url = subprocess.run([sys.executable, "-m", "openirm.cli", "verify-export", str(path),
-                             "--url", api.cases], capture_output=True, text=True)
+    by_url = await _cli(str(path),
+                         "--url", api.cases)
     assert by_url.returncode == 0, by_url.stdout + by_url.stderr
     tampered = dict(files)
     body = bytearray(tampered["alerts.json"])
@@ -110,8 +117,8 @@ async def test_analyst_export_is_signed_pseudonymous_and_verifiable(
     body[at] = ord("9") if body[at] != ord("9") else ord("8")
     tampered["alerts.json"] = bytes(body)
     path.write_bytes(_rezip(tampered))
-    bad = subprocess.run([sys.executable, "-m", "openirm.cli", "verify-export", str(path),
-                          "--public-key", str(key_file)], capture_output=True, text=True)
+    bad = await _cli(str(path),
+                      "--public-key", str(key_file))
     assert bad.returncode == 1 and "INVALID" in bad.stdout
     assert "alerts.json: checksum mismatch" in bad.stdout
     # A manifest re-written to match the change no longer matches its signature.
@@ -156,9 +163,15 @@ async def test_investigator_export_has_content_and_the_revealed_identity(
     assert json.loads(files["manifest.json"])["pseudonymous"] is False
     downloads = await audit_rows(api, "case.export.download", f"case:{case_id}")
     assert downloads[0]["detail"]["identity_included"] is True
-    # Another reviewer without a grant gets the pseudonymous bundle of the same export.
+    # Another reviewer without a grant gets the pseudonymous bundle of the same export, and
+    # an Analyst gets it without content too, still validly signed.
     other = await http.get(url, headers=api.auth(api.token("Investigator")))
     assert "identity.json" not in _files(other.content)
+    assert "content.json" in _files(other.content)
+    trimmed = await http.get(url, headers=api.auth(api.token("Analyst")))
+    assert verify(trimmed.content, key).ok
+    assert {"identity.json", "content.json"}.isdisjoint(_files(trimmed.content))
+    assert json.loads(_files(trimmed.content)["manifest.json"])["content_included"] is False
 
 
 async def test_export_ids_out_of_reach_are_not_found(api: Api, http: httpx.AsyncClient) -> None:

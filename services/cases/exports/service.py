@@ -101,16 +101,25 @@ async def download(rt: Runtime, uow: UnitOfWork, caller: Caller, token: str,
     assert data is not None
     case = await get_case(uow, case_id, caller.scope)
     identity = await _revealed_identity(rt, token, case.subject_id, case_id)
-    if identity is not None:
+    # Built by an Investigator, fetched by someone who may not see content: without it.
+    drop_content = export.content_included and not await rt.authorizer.allowed(
+        actor, "content", "read")
+    if identity is not None or drop_content:
         files, header = fmt.unpack(data)
-        files["identity.json"] = fmt.to_json({"subject_id": str(case.subject_id),
-                                              "alias": case.alias, "case_id": str(case_id),
-                                              "revealed_to": actor, "identity": identity})
-        data = fmt.assemble(files, {**header, "pseudonymous": False,
-                                    "identity_revealed_to": actor}, private_key(rt))
+        if drop_content:
+            files.pop("content.json", None)
+            header["content_included"] = False
+        if identity is not None:
+            files["identity.json"] = fmt.to_json({"subject_id": str(case.subject_id),
+                                                  "alias": case.alias, "case_id": str(case_id),
+                                                  "revealed_to": actor, "identity": identity})
+            header |= {"pseudonymous": False, "identity_revealed_to": actor}
+        data = fmt.assemble(files, header, private_key(rt))
     await rt.audit.record(uow.session, actor=actor, action="case.export.download",
                           target=f"case:{case_id}",
                           detail={"export_id": str(export_id),
                                   "identity_included": identity is not None,
+                                  "content_included": export.content_included
+                                  and not drop_content,
                                   "sha256": hashlib.sha256(data).hexdigest()})
     return data, f"case-{case_id}-export-{export_id}.zip"

@@ -199,6 +199,21 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify_export(args: argparse.Namespace) -> int:
+    from services.cases.exports.verify import verify_file
+
+    try:
+        verdict = verify_file(args.bundle, public_key_file=args.public_key, url=args.url)
+    except (OSError, ValueError) as exc:
+        print(f"INVALID: cannot verify: {exc}")
+        return 1
+    except Exception as exc:  # the key could not be fetched
+        print(f"INVALID: cannot get the public key: {exc}")
+        return 1
+    print(verdict.summary())
+    return 0 if verdict.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="openirm", description=__doc__)
@@ -226,6 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export-contracts", help="write contracts/ from the code")
     export.add_argument("--check", action="store_true", help="only report drift (exit 1)")
     export.set_defaults(func=_export)
+    verify = sub.add_parser("verify-export", help="check an escalation export bundle's "
+                            "checksums and signature (exit 0 valid, 1 not)")
+    verify.add_argument("bundle", help="the bundle (ZIP) to check")
+    key = verify.add_mutually_exclusive_group(required=True)
+    key.add_argument("--public-key", metavar="FILE", help="the signing key's public PEM")
+    key.add_argument("--url", help="a cases service URL; its GET /exports/signing-key is used")
+    verify.set_defaults(func=_verify_export)
     args = parser.parse_args(argv)
     return args.func(args)
 

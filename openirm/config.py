@@ -50,15 +50,19 @@ class StackConfig:
         return f"http://{self.host}:{self.ports[name]}"
 
 
+SECRETS = ("jwt_secret", "identity_key", "export_signing_key")
+
+
 def load_secrets(data_dir: Path) -> dict[str, str]:
     """Secrets from the environment, else generated once and kept in data_dir (development).
     Only generated secrets are written, to a file only its owner can read, atomically."""
     path = data_dir / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     generated = dict(stored)
-    for key in ("jwt_secret", "identity_key"):
+    for key in SECRETS:
         if not os.environ.get(f"OPENIRM_{key.upper()}") and key not in generated:
-            generated[key] = secrets.token_urlsafe(32)
+            generated[key] = _export_key() if key == "export_signing_key" \
+                else secrets.token_urlsafe(32)
     if generated != stored:
         data_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -67,7 +71,20 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
             json.dump(generated, f)
         os.replace(tmp, path)
     return {key: os.environ.get(f"OPENIRM_{key.upper()}") or generated[key]
-            for key in ("jwt_secret", "identity_key")}
+            for key in SECRETS}
+
+
+def _export_key() -> str:
+    """An Ed25519 private key for signing export manifests, as base64 of its 32 bytes."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    raw = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+        serialization.NoEncryption())
+    return base64.b64encode(raw).decode()
 
 
 def free_port_block(size: int = 5, seed: int | None = None) -> int:

@@ -29,7 +29,8 @@ log = logging.getLogger("openirm.launcher")
 PER_PROCESS = frozenset({"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
                          "OPENIRM_IDENTITY_KEY", "OPENIRM_IDENTITY_PREVIOUS_KEYS",
                          "OPENIRM_ADMIN_EMAIL", "OPENIRM_ADMIN_PASSWORD", "OPENIRM_CLIENT_ID",
-                         "OPENIRM_CLIENT_SECRET", "OPENIRM_DB_ROLE_PASSWORD"})
+                         "OPENIRM_CLIENT_SECRET", "OPENIRM_DB_ROLE_PASSWORD",
+                         "OPENIRM_EXPORT_SIGNING_KEY"})
 
 
 class StackError(RuntimeError):
@@ -103,6 +104,8 @@ class Stack:
             env["OPENIRM_IDENTITY_KEY"] = self.secrets["identity_key"]
             env["OPENIRM_IDENTITY_PREVIOUS_KEYS"] = os.environ.get(
                 "OPENIRM_IDENTITY_PREVIOUS_KEYS", "[]")
+        if process == "cases" and self.secrets.get("export_signing_key"):  # signs exports
+            env["OPENIRM_EXPORT_SIGNING_KEY"] = self.secrets["export_signing_key"]
         env.update(self._client_env(process))
         return env
 

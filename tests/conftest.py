@@ -18,6 +18,7 @@ import pytest
 from openirm.config import StackConfig, free_port_block, ports_from
 from openirm.launcher import Stack, StackError
 from tests.fake_idp import FakeIdP
+from tests.smtp_sink import SmtpSink
 
 ROLES = ("Admin", "Analyst", "Investigator", "Auditor")
 PASSWORD = "test-password-123456"
@@ -147,7 +148,16 @@ def idp() -> Iterator[FakeIdP]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, idp: FakeIdP) -> Iterator[Stack]:
+def smtp() -> Iterator[SmtpSink]:
+    """The mail server the stack sends notices to (see tests/cases/test_notices.py)."""
+    server = SmtpSink()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, idp: FakeIdP,
+          smtp: SmtpSink) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("openirm")
     base = free_port_block()
     config = StackConfig.from_env(data_dir)
@@ -161,6 +171,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, idp: FakeIdP) -> Iterator[St
             if url.startswith("redis") else url
     os.environ["OPENIRM_ADMIN_PASSWORD"] = PASSWORD
     os.environ.update(idp.env())
+    os.environ.update(smtp.env())
     s = Stack(config, log_to_files=True)
     try:
         s.start()

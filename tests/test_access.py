@@ -13,7 +13,7 @@ from tests.conftest import ROLES, Api
 
 SERVICES = ("identity", "ingest", "scoring", "cases")
 PUBLIC = {"health:alive", "health:ready", "auth:token", "auth:refresh", "auth:sign_out",
-          "auth:client_token"}
+          "auth:client_token", "exports:signing_key"}
 REVIEWERS = {"Analyst", "Investigator"}
 READERS = {"Admin", "Analyst", "Investigator"}
 CASE_READERS = {*REVIEWERS, "CaseViewer", "service"}  # identity checks a case to reveal
@@ -53,8 +53,9 @@ ALLOWED: dict[str, set[str]] = {
     "people:resolve": {"service"},
     "people:get": READERS,
     "people:reveal": {"Investigator"},
-    "audit:query": {"Auditor"},
-    "audit:verify": {"Auditor"},
+    "people:notice_address": {"service"},
+    "audit:query": {"Auditor", "service"},  # cases reads a case's trail for its exports
+    "audit:verify": {"Auditor", "service"},
     "audit:export": {"Auditor"},
     "events:ingest": {"Admin", "service"},
     "events:feed": {"service"},
@@ -122,6 +123,18 @@ ALLOWED: dict[str, set[str]] = {
     "cases:notes": CASE_READERS,
     "cases:add_note": REVIEWERS,
     "cases:close": REVIEWERS,
+    "notice_templates:list": REVIEWERS,
+    "notice_templates:create": REVIEWERS,
+    "notice_templates:get": REVIEWERS,
+    "notice_templates:update": REVIEWERS,
+    "notice_templates:delete": REVIEWERS,
+    "notices:send": REVIEWERS,
+    "notices:of_case": REVIEWERS,
+    "notices:list": REVIEWERS,
+    "exports:create": REVIEWERS,
+    "exports:list": REVIEWERS,
+    "exports:get": REVIEWERS,
+    "exports:download": REVIEWERS,
 }
 
 

@@ -4,6 +4,7 @@ even when an Investigator holds a reveal grant for them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -46,6 +47,13 @@ POST_BODIES = {
                             "reason": "approved migration"},  # + subject_id, until
     "suppressions:end": {"comment": "no longer needed"},
     "suppressions:review": {"decision": "end", "comment": "reviewed"},
+    "notice_templates:create": {"name": "Leak check", "send_from": "irm@contoso.example",
+                                "subject": "Case {{case_id}}",
+                                "body_html": "<p>{{alias}}: {{case_title}}</p>"},
+    "notice_templates:update": {"subject": "About case {{case_id}}"},
+    "notice_templates:delete": {},
+    "notices:send": {"message": "a reminder"},  # template_id: the seeded template's
+    "exports:create": {},
 }
 MAX_DEPTH = 5
 
@@ -108,6 +116,21 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
     assert expiring.status_code == 201, expiring.text
     ids["review_id"] = expiring.json()["id"]
     await sweep_suppressions(api, until + timedelta(seconds=1))
+    template = await http.post(f"{api.cases}/notice-templates", headers=investigator, json={
+        "name": f"Leak walk {uuid.uuid4().hex[:8]}", "send_from": "irm@contoso.example",
+        "subject": "Case {{case_id}}", "body_html": "<p>{{alias}}: {{case_title}}</p>"})
+    ids["template_id"] = template.json()["id"]
+    # An Investigator's export (with content): an Analyst downloads it without content.
+    export = (await http.post(f"{api.cases}/cases/{ids['case_id']}/exports",
+                              headers=investigator)).json()
+    ids["export_id"] = export["id"]
+    for _ in range(150):
+        export = (await http.get(f"{api.cases}/cases/{ids['case_id']}/exports/{export['id']}",
+                                 headers=investigator)).json()
+        if export["state"] == "ready":
+            break
+        await asyncio.sleep(0.2)
+    assert export["state"] == "ready", export
     return ids, secrets
 
 
@@ -124,7 +147,9 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
                                              policy_id=ids["policy_id"], key="usb_copy",
                                              suppression_id=ids["review_id"]
                                              if op == "suppressions:review"
-                                             else ids["suppression_id"])
+                                             else ids["suppression_id"],
+                                             template_id=ids["template_id"],
+                                             export_id=ids["export_id"])
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \
@@ -134,9 +159,12 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
         if op == "suppressions:create":
             until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
             kwargs["json"] = {**POST_BODIES[op], "subject_id": ids["subject_id"], "until": until}
+            if op == "notices:send":
+                kwargs["json"] = {**kwargs["json"], "template_id": ids["template_id"]}
         calls.append((op, method, url, kwargs))
     order = {"alerts:confirm": 1, "alerts:dismiss": 1, "alerts:dismiss_many": 1,
-             "cases:add_note": 1, "cases:close": 2}
+             "cases:add_note": 1, "notices:send": 1, "notice_templates:update": 1,
+             "cases:close": 2, "notice_templates:delete": 3}
     return sorted(calls, key=lambda c: order.get(c[0], 0))
 
 

@@ -6,7 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -112,3 +125,86 @@ class AlertChange(SQLModel, table=True):
     changed_at: datetime | None = Field(default=None, sa_column=_ts())
     xid: str | None = Field(default=None, sa_column=Column(
         Xid8, nullable=False, server_default=func.pg_current_xact_id()))
+
+
+class NoticeTemplate(SQLModel, table=True):
+    """A reusable notice: addresses, subject and HTML body with placeholders (validated when
+    saved, rendered in a sandbox when sent)."""
+
+    __tablename__ = "notice_template"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    send_from: str = Field(sa_column=Column(String(320), nullable=False))
+    cc: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    bcc: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    subject: str = Field(sa_column=Column(String(500), nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    training_url: str | None = Field(default=None, sa_column=Column(String(2000)))
+    created_by: str = Field(sa_column=Column(String(200), nullable=False))
+    updated_by: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class Notice(SQLModel, table=True):
+    """A notice sent from a case, as rendered when it was sent. The recipient's address is
+    never stored: the sender resolves it from identity at delivery time."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_state_created", "state", "created_at"),
+                      {"schema": SCHEMA})
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.case.id", index=True)
+    template_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(Uuid, ForeignKey("cases.notice_template.id",
+                                                        ondelete="SET NULL")))
+    template_name: str = Field(sa_column=Column(String(200), nullable=False))
+    subject_id: uuid.UUID
+    alias: str = Field(sa_column=Column(String(40), nullable=False))
+    send_from: str = Field(sa_column=Column(String(320), nullable=False))
+    cc: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    bcc: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    subject: str = Field(sa_column=Column(String(1000), nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    message: str | None = Field(default=None, sa_column=Column(Text))
+    sender: str = Field(sa_column=Column(String(200), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(String(1000)))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Export(SQLModel, table=True):
+    """An escalation export of a case: built by a job, its bundle in `export_bundle`."""
+
+    __tablename__ = "export"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.case.id", index=True)
+    created_by: str = Field(sa_column=Column(String(200), nullable=False))
+    content_included: bool
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    progress: int = 0
+    error: str | None = Field(default=None, sa_column=Column(String(1000)))
+    size_bytes: int | None = Field(default=None, sa_column=Column(BigInteger))
+    sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ExportBundle(SQLModel, table=True):
+    """The ZIP of a ready export, apart from its row so listing exports never loads it."""
+
+    __tablename__ = "export_bundle"
+    __table_args__ = {"schema": SCHEMA}
+
+    export_id: uuid.UUID = Field(sa_column=Column(
+        Uuid, ForeignKey("cases.export.id", ondelete="CASCADE"), primary_key=True))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import EmailStr, Field, SecretStr, model_validator
 
 from services.kit.settings import KitSettings
 
@@ -17,3 +19,28 @@ class CasesSettings(KitSettings):
         default=DEFAULT_ORGANIZATION_ID,
         description="OrganizationId of the records of the SIEM feed's o365 format (the "
                     "reference product's tenant id).")
+
+    smtp_url: SecretStr | None = Field(default=None, description=(
+        "Where notices are sent, e.g. smtp://user:password@mail.example.com:587 (smtps:// for "
+        "TLS from the first byte). Unset: notices are kept in the outbox, not sent."))
+    smtp_security: Literal["none", "starttls", "tls"] | None = Field(default=None, description=(
+        "none, starttls or tls; by default tls for smtps:// and starttls otherwise."))
+    smtp_default_from: EmailStr | None = Field(default=None, description=(
+        "The envelope sender (bounces) of notices; by default each template's send-from."))
+    smtp_timeout_s: float = Field(default=15.0, gt=0, le=300)
+    notice_max_attempts: int = Field(default=5, ge=1, le=50, description=(
+        "Delivery attempts of a notice (with growing delays) before it is marked failed."))
+    export_signing_key: SecretStr | None = Field(default=None, description=(
+        "The Ed25519 private key that signs export manifests: PEM (PKCS#8) or the base64 of "
+        "the 32-byte raw key. `openirm up` generates one into the data directory."))
+    export_max_activities: int = Field(default=20000, ge=1, le=1_000_000, description=(
+        "At most this many activities go into an export's activities.json."))
+
+    @model_validator(mode="after")
+    def _check_smtp(self) -> CasesSettings:
+        if self.smtp_url is not None:
+            url = urlsplit(self.smtp_url.get_secret_value())
+            if url.scheme not in ("smtp", "smtps") or not url.hostname:
+                raise ValueError("OPENIRM_SMTP_URL must look like smtp://user:pass@host:port "
+                                 "or smtps://...")
+        return self

@@ -150,6 +150,20 @@ class AlertSync(BaseModel):
     request_id: str | None = None
 
 
+class NoticeDeliver(BaseModel):
+    """Send a notice recorded on a case (retried with growing delays)."""
+
+    notice_id: str
+    request_id: str | None = None
+
+
+class ExportBuild(BaseModel):
+    """Build the bundle of an escalation export."""
+
+    export_id: str
+    request_id: str | None = None
+
+
 JOBS: dict[str, tuple[str, type[BaseModel]]] = {
     "score.wake": (SCORING_QUEUE, ScoreWake),
     "score.policy": (SCORING_QUEUE, ScorePolicy),
@@ -160,4 +174,6 @@ JOBS: dict[str, tuple[str, type[BaseModel]]] = {
     "score.directory": (SCORING_QUEUE, DirectoryWake),
     "score.exclusions": (SCORING_QUEUE, ScoreExclusions),
     "alert.sync": (CASES_QUEUE, AlertSync),
+    "notice.deliver": (CASES_QUEUE, NoticeDeliver),
+    "export.build": (CASES_QUEUE, ExportBuild),
 }

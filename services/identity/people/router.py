@@ -10,6 +10,7 @@ from services.identity.people import keys, service
 from services.identity.people.crypto import IdentityVault
 from services.identity.people.schemas import (
     DirectoryImportResult,
+    NoticeAddress,
     OnError,
     PersonChangePage,
     PersonErase,
@@ -151,3 +152,16 @@ async def erase_person(rt: RuntimeDep, uow: UoW, subject_id: uuid.UUID, body: Pe
     new subject. Audited with the reason, never the identity."""
     return await service.erase(rt, uow, principal.subject, subject_id, body.reason)
 
+
+
+@router.get("/people/{subject_id}/notice-address", operation_id="people:notice_address",
+            response_model=NoticeAddress, responses=problem_responses(401, 403, 404, 409, 422))
+async def notice_address(request: Request, rt: RuntimeDep, uow: UoW, subject_id: uuid.UUID,
+                         case_id: uuid.UUID,
+                         principal: Annotated[Principal, require("people", "notify",
+                                                                 audit_denied=True)]
+                         ) -> NoticeAddress:
+    """The address to send a notice about a case to (the cases service only): the case must
+    concern the person. Audited, without the address."""
+    return await service.notice_address(rt, _vault(request), uow, principal.subject,
+                                        subject_id, case_id)

@@ -215,3 +215,11 @@ class RekeyStatus(BaseModel):
     remaining: int = Field(description="People still sealed or indexed under an older key.")
     unreadable: int = Field(description="People sealed with a key that is not configured.")
     run: RekeyRunRead | None = Field(description="The latest re-encryption pass.")
+
+
+class NoticeAddress(BaseModel):
+    """Where a notice about a case goes: for the cases service's sender only."""
+
+    subject_id: uuid.UUID
+    case_id: uuid.UUID
+    email: str

@@ -29,6 +29,7 @@ from services.identity.people.parsing import (
 from services.identity.people.schemas import (
     DirectoryImportResult,
     Identity,
+    NoticeAddress,
     OnError,
     PersonChange,
     PersonChangePage,
@@ -280,3 +281,24 @@ async def changes(uow: UnitOfWork, cursor: str | None, limit: int) -> PersonChan
                                             department=r.department, region=r.region,
                                             high_impact=r.high_impact, erased=r.erased)
     return PersonChangePage(items=list(latest.values()), next_cursor=next_cursor(rows, cursor))
+
+
+async def notice_address(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, actor: str,
+                         subject_id: uuid.UUID, case_id: uuid.UUID) -> NoticeAddress:
+    """The address a notice about `case_id` is sent to, for the service that sends it (the
+    reviewer who sent the notice never sees it). The case must exist and concern the person;
+    an erased person has no address any more. Each lookup is audited, without the address."""
+    from services.identity.reveals.exceptions import CaseMismatch
+
+    person = await repo.stored(uow.session, subject_id)
+    if person is None:
+        raise PersonNotFound("no such person")
+    if person.erased_at is not None:
+        raise PersonErased("this person was erased; no address remains")
+    case = await rt.cases.request("GET", f"/cases/{case_id}")
+    if case.get("subject_id") != str(subject_id):
+        raise CaseMismatch("that case does not concern this person")
+    address = identity_of(vault, person).email
+    await rt.audit.record(uow.session, actor=actor, action="person.notice_address",
+                          target=f"subject:{subject_id}", detail={"case_id": str(case_id)})
+    return NoticeAddress(subject_id=subject_id, case_id=case_id, email=address)

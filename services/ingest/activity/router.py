@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -25,14 +25,21 @@ async def list_activity(rt: IngestRuntimeDep, uow: UoW,
                         type: Annotated[list[ActivityType] | None, Query()] = None,
                         category: Annotated[list[Category] | None, Query()] = None,
                         cursor: str | None = None,
-                        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> ActivityPage:
+                        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                        content: Annotated[Literal["auto", "none", "export"], Query(description=(
+                            "auto: content as the caller's role allows; none: never; export: "
+                            "for the cases service's escalation exports (content/export "
+                            "permission)."))] = "auto") -> ActivityPage:
     """One person's activities in [since, until) (default: the last 30 days, at most 400),
     newest first, filtered by type and category. File names, paths, subjects, URLs and the
     original record only for roles that may see content."""
     caller.scope.check(subject_id)
-    content = await rt.authorizer.allowed(caller.principal.subject, "content", "read")
+    subject = caller.principal.subject
+    visible = (await rt.authorizer.allowed(subject, "content", "read") if content == "auto"
+               else content == "export"
+               and await rt.authorizer.allowed(subject, "content", "export"))
     return await service.list_activity(uow, subject_id, since, until, type or [],
-                                       category or [], cursor, limit, content)
+                                       category or [], cursor, limit, visible)
 
 
 @router.get("/activity/summary", operation_id="activity:summary",

@@ -17,3 +17,7 @@ class CasesSettings(KitSettings):
         default=DEFAULT_ORGANIZATION_ID,
         description="OrganizationId of the records of the SIEM feed's o365 format (the "
                     "reference product's tenant id).")
+    evidence_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024,
+        description="Largest evidence attachment accepted, in bytes (default 10 MiB); a "
+                    "larger upload is refused with 413 while it streams in.")

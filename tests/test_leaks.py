@@ -34,7 +34,11 @@ POST_BODIES = {
                             "reason": "other"},
     "cases:add_note": {"body": "looked at the timeline"},
     "cases:close": {"classification": "benign", "resolution": "explained by HR"},
+    # Multipart: this is the form's text field; the file is attached by _rest_calls.
+    "evidence:add": {"description": "export of the manager's notes"},
+    "viewers:add": {"account_id": "(a fresh CaseViewer account)", "reason": "HR contact"},
 }
+EVIDENCE_FILE = ("notes.txt", b"timeline reviewed with HR\n", "text/plain")
 MAX_DEPTH = 5
 
 
@@ -79,6 +83,17 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
                               json={"case_id": ids["case_id"],
                                     "justification": "HR asked for the name"})
     assert granted.status_code == 201, granted.text
+    evidence = await http.post(f"{api.cases}/cases/{ids['case_id']}/evidence",
+                               headers=investigator, files={"file": EVIDENCE_FILE},
+                               data={"description": "seeded"})
+    assert evidence.status_code == 201, evidence.text
+    ids["evidence_id"] = evidence.json()["id"]
+    ids["viewer_id"] = api.new_account("CaseViewer")[0]  # revoked by viewers:revoke
+    shared = await http.post(f"{api.cases}/cases/{ids['case_id']}/viewers",
+                             headers=investigator,
+                             json={"account_id": ids["viewer_id"], "reason": "Legal"})
+    assert shared.status_code == 201, shared.text
+    ids["new_viewer_id"] = api.new_account("CaseViewer")[0]  # shared by viewers:add
     return ids, secrets
 
 
@@ -92,16 +107,23 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
                  "alerts:dismiss": ids["dismiss_id"]}.get(op, ids["alert_id"])
         url = api.url(service) + path.format(alert_id=alert, case_id=ids["case_id"],
                                              subject_id=ids["subject_id"],
-                                             policy_id=ids["policy_id"], key="usb_copy")
+                                             policy_id=ids["policy_id"], key="usb_copy",
+                                             evidence_id=ids["evidence_id"],
+                                             account_id=ids["viewer_id"])
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \
                 if op.startswith("activity:") else {}
-        else:
+        elif op == "evidence:add":
+            kwargs["data"], kwargs["files"] = POST_BODIES[op], {"file": EVIDENCE_FILE}
+        elif op == "viewers:add":
+            kwargs["json"] = {**POST_BODIES[op], "account_id": ids["new_viewer_id"]}
+        elif method != "DELETE":
             kwargs["json"] = POST_BODIES[op]
         calls.append((op, method, url, kwargs))
     order = {"alerts:confirm": 1, "alerts:dismiss": 1, "alerts:dismiss_many": 1,
-             "cases:add_note": 1, "cases:close": 2}
+             "cases:add_note": 1, "evidence:add": 1, "viewers:add": 1, "viewers:revoke": 1,
+             "cases:close": 2}
     return sorted(calls, key=lambda c: order.get(c[0], 0))
 
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.cases.alerts.router import router as alerts_router
 from services.cases.cases.router import router as cases_router
+from services.cases.evidence.router import EVIDENCE_UPLOAD_PATH
 from services.cases.evidence.router import router as evidence_router
 from services.cases.feeds.router import router as feeds_router
 from services.cases.settings import CasesSettings
@@ -24,7 +25,8 @@ def create() -> FastAPI:
                       [feeds_router, alerts_router, cases_router, evidence_router,
                        shares_router],
                       "The alert queue and triage, cases, notes, evidence, case sharing and "
-                      "resolutions; the SIEM export feed.")
+                      "resolutions; the SIEM export feed.",
+                      binary_upload_paths=(EVIDENCE_UPLOAD_PATH,))
 
 
 app = create()

@@ -15,6 +15,8 @@ router = APIRouter(tags=["evidence"])
 # Not for case viewers: evidence is content, and they never see content.
 Reader = Annotated[Caller, require_scoped("evidence", "read")]
 Writer = Annotated[Caller, require_scoped("evidence", "write")]
+# Streamed past the kit's body guard, NUL bytes allowed (files are binary).
+EVIDENCE_UPLOAD_PATH = r"/cases/[^/]+/evidence"
 
 
 @router.post("/cases/{case_id}/evidence", operation_id="evidence:add",

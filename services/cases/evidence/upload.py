@@ -129,6 +129,8 @@ async def read_upload(chunks: AsyncIterator[bytes], content_type: str | None,
                 upload.description = part.buffer.decode("utf-8").strip()
             except UnicodeDecodeError:
                 errors.append(invalid("description", "not UTF-8 text"))
+            if "\x00" in upload.description:
+                errors.append(invalid("description", "contains NUL"))
 
     parser = MultipartParser(boundary, {
         "on_part_begin": on_part_begin, "on_part_data": on_part_data,

@@ -123,7 +123,7 @@ async def test_statistics_and_open_cases_over_time(api: Api, http: httpx.AsyncCl
                            "to"),
                           ({"from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
                            "to"),
-                          ({"to": "2026-01-01T00:00:00Z"}, "from")):
+                          ({"bucket": "month"}, "bucket")):
         bad = await http.get(f"{api.cases}/cases/open-over-time", headers=analyst,
                              params=params)
         assert bad.status_code == 422 and bad.json()["invalid_params"][0]["field"] == field

@@ -44,10 +44,11 @@ async def case_stats(uow: UoW, caller: StatsReader,
 @router.get("/cases/open-over-time", operation_id="cases:open_over_time",
             response_model=OpenCasesSeries, responses=problem_responses(401, 403, 422))
 async def open_over_time(uow: UoW, caller: StatsReader,
-                         from_: Annotated[datetime, Query(alias="from")], to: datetime,
+                         from_: Annotated[datetime | None, Query(alias="from")] = None,
+                         to: datetime | None = None,
                          bucket: Bucket = Bucket.DAY) -> OpenCasesSeries:
-    """Open cases at the end of each UTC day or ISO week from `from` to `to` (opened before
-    it, not closed by then); at most 400 buckets."""
+    """Open cases at the end of each UTC day or ISO week from `from` to `to` (default: the
+    last 30 days; opened before it, not closed by then); at most 400 buckets."""
     return await service.open_over_time(uow, caller.scope, from_, to, bucket)
 
 

@@ -148,9 +148,10 @@ async def stats(uow: UnitOfWork, scope: AccessScope, start: datetime | None,
                      median_time_to_close_s=got["median"], window_from=start, window_to=end)
 
 
-async def open_over_time(uow: UnitOfWork, scope: AccessScope, start: datetime, end: datetime,
-                         bucket: Bucket) -> OpenCasesSeries:
-    start, end = utc(start), utc(end)
+async def open_over_time(uow: UnitOfWork, scope: AccessScope, start: datetime | None,
+                         end: datetime | None, bucket: Bucket) -> OpenCasesSeries:
+    end = utc(end) or datetime.now(UTC)
+    start = utc(start) or end - DEFAULT_STATS_WINDOW
     if end <= start:
         raise _bad("to", "must be after from")
     days = 1 if bucket is Bucket.DAY else 7

@@ -230,7 +230,6 @@ class Services:
 
     async def scope_put(self, account_id: str, body: dict[str, Any]) -> dict[str, Any]:
         seg = uuid_segment(account_id, "accountId")
-        body["case_ids"] = [uuid_segment(c, "caseIds") for c in body["case_ids"]]
         return await self._call("identity", "PUT", f"/accounts/{seg}/scope", json=body)
 
     async def people_import(self, rows: list[dict[str, Any]], *, dry_run: bool,

@@ -121,6 +121,7 @@ ALLOWED: dict[str, set[str]] = {
     "cases:list": CASE_READERS,
     "cases:get": CASE_READERS,
     "cases:notes": CASE_READERS,
+    "cases:alerts": CASE_READERS,
     "cases:add_note": REVIEWERS,
     "cases:close": REVIEWERS,
     "notice_templates:list": REVIEWERS,
@@ -135,6 +136,16 @@ ALLOWED: dict[str, set[str]] = {
     "exports:list": REVIEWERS,
     "exports:get": REVIEWERS,
     "exports:download": REVIEWERS,
+    "cases:stats": REVIEWERS,
+    "cases:open_over_time": REVIEWERS,
+    # Evidence is content: never for a case viewer.
+    "evidence:add": REVIEWERS,
+    "evidence:list": REVIEWERS,
+    "evidence:get": REVIEWERS,
+    "evidence:download": REVIEWERS,
+    "viewers:add": REVIEWERS,
+    "viewers:list": REVIEWERS,
+    "viewers:revoke": REVIEWERS,
 }
 
 

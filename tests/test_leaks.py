@@ -54,7 +54,11 @@ POST_BODIES = {
     "notice_templates:delete": {},
     "notices:send": {"message": "a reminder"},  # template_id: the seeded template's
     "exports:create": {},
+    # Multipart: this is the form's text field; the file is attached by _rest_calls.
+    "evidence:add": {"description": "export of the manager's notes"},
+    "viewers:add": {"account_id": "(a fresh CaseViewer account)", "reason": "HR contact"},
 }
+EVIDENCE_FILE = ("notes.txt", b"timeline reviewed with HR\n", "text/plain")
 MAX_DEPTH = 5
 
 
@@ -131,6 +135,17 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
             break
         await asyncio.sleep(0.2)
     assert export["state"] == "ready", export
+    evidence = await http.post(f"{api.cases}/cases/{ids['case_id']}/evidence",
+                               headers=investigator, files={"file": EVIDENCE_FILE},
+                               data={"description": "seeded"})
+    assert evidence.status_code == 201, evidence.text
+    ids["evidence_id"] = evidence.json()["id"]
+    ids["viewer_id"] = api.new_account("CaseViewer")[0]  # revoked by viewers:revoke
+    shared = await http.post(f"{api.cases}/cases/{ids['case_id']}/viewers",
+                             headers=investigator,
+                             json={"account_id": ids["viewer_id"], "reason": "Legal"})
+    assert shared.status_code == 201, shared.text
+    ids["new_viewer_id"] = api.new_account("CaseViewer")[0]  # shared by viewers:add
     return ids, secrets
 
 
@@ -149,12 +164,18 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
                                              if op == "suppressions:review"
                                              else ids["suppression_id"],
                                              template_id=ids["template_id"],
-                                             export_id=ids["export_id"])
+                                             export_id=ids["export_id"],
+                                             evidence_id=ids["evidence_id"],
+                                             account_id=ids["viewer_id"])
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \
                 if op.startswith("activity:") else {}
-        else:
+        elif op == "evidence:add":
+            kwargs["data"], kwargs["files"] = POST_BODIES[op], {"file": EVIDENCE_FILE}
+        elif op == "viewers:add":
+            kwargs["json"] = {**POST_BODIES[op], "account_id": ids["new_viewer_id"]}
+        elif method != "DELETE":
             kwargs["json"] = POST_BODIES[op]
         if op == "suppressions:create":
             until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
@@ -164,6 +185,7 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
         calls.append((op, method, url, kwargs))
     order = {"alerts:confirm": 1, "alerts:dismiss": 1, "alerts:dismiss_many": 1,
              "cases:add_note": 1, "notices:send": 1, "notice_templates:update": 1,
+             "evidence:add": 1, "viewers:add": 1, "viewers:revoke": 1,
              "cases:close": 2, "notice_templates:delete": 3}
     return sorted(calls, key=lambda c: order.get(c[0], 0))
 

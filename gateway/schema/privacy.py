@@ -46,24 +46,19 @@ class AccessScope:
     departments: list[str] = strawberry.field(
         description="People of these departments (empty, with no regions: everyone).")
     regions: list[str] = strawberry.field(description="People of these regions.")
-    case_ids: list[strawberry.ID] = strawberry.field(
-        description="Cases shared with the account (a case viewer sees only these).")
 
     @classmethod
     def from_service(cls, data: dict[str, Any]) -> AccessScope:
         return cls(restricted=data["restricted"], departments=data["departments"],
-                   regions=data["regions"],
-                   case_ids=[strawberry.ID(str(c)) for c in data["case_ids"]])
+                   regions=data["regions"])
 
 
 @strawberry.input(description="Limit an account to people of some departments or regions "
-                              "(either matches), or share cases with a case viewer.")
+                              "(either matches).")
 class AccessScopeInput:
     departments: list[str] = strawberry.field(default_factory=list,
                                               description="Departments.")
     regions: list[str] = strawberry.field(default_factory=list, description="Regions.")
-    case_ids: list[strawberry.ID] = strawberry.field(default_factory=list,
-                                                     description="Shared cases.")
 
 
 @strawberry.type
@@ -99,6 +94,5 @@ class PrivacyMutation:
         account_id: Annotated[strawberry.ID, strawberry.argument(description="The account.")],
         input: Annotated[AccessScopeInput, INPUT],
     ) -> AccessScope:
-        body = {"departments": input.departments, "regions": input.regions,
-                "case_ids": [str(c) for c in input.case_ids]}
+        body = {"departments": input.departments, "regions": input.regions}
         return AccessScope.from_service(await info.context.services.scope_put(account_id, body))

@@ -6,10 +6,13 @@ from fastapi import FastAPI
 
 from services.cases.alerts.router import router as alerts_router
 from services.cases.cases.router import router as cases_router
+from services.cases.evidence.router import EVIDENCE_UPLOAD_PATH
+from services.cases.evidence.router import router as evidence_router
 from services.cases.exports.router import router as exports_router
 from services.cases.feeds.router import router as feeds_router
 from services.cases.notices.router import router as notices_router
 from services.cases.settings import CasesSettings
+from services.cases.shares.router import router as shares_router
 from services.kit.app import create_app
 from services.kit.runtime import Runtime
 
@@ -21,10 +24,11 @@ def build_runtime() -> Runtime:
 def create() -> FastAPI:
     # The feed's router first: /alerts/feed is not an alert id.
     return create_app("cases", "OpenIRM cases", build_runtime,
-                      [feeds_router, alerts_router, cases_router, notices_router,
-                       exports_router],
-                      "The alert queue and triage, cases, notes and resolutions; notices; "
-                      "escalation exports; the SIEM export feed.")
+                      [feeds_router, alerts_router, cases_router, evidence_router,
+                       shares_router, notices_router, exports_router],
+                      "The alert queue and triage, cases, notes, evidence, case sharing and "
+                      "resolutions; notices; escalation exports; the SIEM export feed.",
+                      binary_upload_paths=(EVIDENCE_UPLOAD_PATH,))
 
 
 app = create()

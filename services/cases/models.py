@@ -62,7 +62,8 @@ class Alert(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     __tablename__ = "case"
-    __table_args__ = {"schema": SCHEMA}
+    __table_args__ = (Index("ix_case_status_created", "status", "created_at"),
+                      Index("ix_case_updated", "updated_at"), {"schema": SCHEMA})
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     title: str = Field(sa_column=Column(String(300), nullable=False))
@@ -208,3 +209,42 @@ class ExportBundle(SQLModel, table=True):
     export_id: uuid.UUID = Field(sa_column=Column(
         Uuid, ForeignKey("cases.export.id", ondelete="CASCADE"), primary_key=True))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+class Evidence(SQLModel, table=True):
+    """What was attached to a case (immutable: a trigger refuses UPDATE and DELETE); the bytes
+    live in `evidence_content`, so listing never loads them."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_case_created", "case_id", "created_at"),
+                      {"schema": SCHEMA})
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.case.id")
+    filename: str = Field(sa_column=Column(String(255), nullable=False))
+    content_type: str = Field(sa_column=Column(String(120), nullable=False))
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    description: str = Field(sa_column=Column(String(2000), nullable=False))
+    added_by: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class EvidenceContent(SQLModel, table=True):
+    __tablename__ = "evidence_content"
+    __table_args__ = {"schema": SCHEMA}
+
+    evidence_id: uuid.UUID = Field(foreign_key="cases.evidence.id", primary_key=True)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CaseShare(SQLModel, table=True):
+    """Read access to one case for a case viewer (an HR or Legal contact), until revoked."""
+
+    __tablename__ = "case_share"
+    __table_args__ = (Index("ix_case_share_account", "account_id", "case_id"),
+                      {"schema": SCHEMA})
+
+    case_id: uuid.UUID = Field(foreign_key="cases.case.id", primary_key=True)
+    account_id: uuid.UUID = Field(primary_key=True)
+    reason: str = Field(sa_column=Column(String(500), nullable=False))
+    shared_by: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())

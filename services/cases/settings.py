@@ -44,3 +44,7 @@ class CasesSettings(KitSettings):
                 raise ValueError("OPENIRM_SMTP_URL must look like smtp://user:pass@host:port "
                                  "or smtps://...")
         return self
+    evidence_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024,
+        description="Largest evidence attachment accepted, in bytes (default 10 MiB); a "
+                    "larger upload is refused with 413 while it streams in.")

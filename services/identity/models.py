@@ -174,7 +174,7 @@ class RevealGrant(SQLModel, table=True):
 class AccessScope(SQLModel, table=True):
     """What part of the monitored population a staff account or client may see. With no
     departments and no regions, a reviewer sees everyone; otherwise only people of the listed
-    departments or regions. `case_ids` are cases shared with a case viewer."""
+    departments or regions. (Cases shared with a case viewer are the cases service's.)"""
 
     __tablename__ = "access_scope"
     __table_args__ = {"schema": SCHEMA}
@@ -186,9 +186,6 @@ class AccessScope(SQLModel, table=True):
     regions: list[str] = Field(default_factory=list,
                                sa_column=Column(JSONB, nullable=False,
                                                 server_default=text("'[]'::jsonb")))
-    case_ids: list[str] = Field(default_factory=list,
-                                sa_column=Column(JSONB, nullable=False,
-                                                 server_default=text("'[]'::jsonb")))
     updated_at: datetime | None = Field(default=None, sa_column=_now_col())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -74,7 +75,10 @@ class BodyGuardMiddleware:
     reading) and NUL characters anywhere (422), which PostgreSQL cannot store in text or JSON
     (found by fuzzing). Ordinary bodies are checked whole, so a NUL split across chunks is
     caught; streamed uploads (NDJSON, CSV) are checked chunk by chunk as the endpoint reads
-    them, under their own, larger limit, and never held whole."""
+    them, under their own, larger limit, and never held whole. File uploads (multipart to the
+    paths an app names in `binary_upload_paths`) are streamed to the endpoint too, under the
+    ordinary limit, NUL bytes allowed (files are binary): the endpoint applies its own limit
+    and keeps NUL out of the text it stores."""
 
     def __init__(self, app: ASGIApp, default_limit: int = 32 * 1024 * 1024) -> None:
         self.app, self.default_limit = app, default_limit
@@ -110,12 +114,17 @@ class BodyGuardMiddleware:
                     and types[0].split(b";")[0].strip().lower() in STREAMED_TYPES)
         if streamed:
             limit = stream_limit
+        binary_paths = getattr(getattr(scope.get("app"), "state", None),
+                               "binary_upload_paths", ())
+        binary = (bool(types) and bool(binary_paths)
+                  and types[0].split(b";")[0].strip().lower() == b"multipart/form-data"
+                  and any(p.fullmatch(scope.get("path", "")) for p in binary_paths))
         for key, value in scope.get("headers", []):
             if key == b"content-length" and value.isdigit() and int(value) > limit:
                 await _too_large(limit, scope, receive, send)
                 return
-        if streamed:
-            await self.app(scope, _guarded(receive, limit), send)
+        if streamed or binary:
+            await self.app(scope, _guarded(receive, limit, allow_nul=binary), send)
             return
         chunks: list[bytes] = []
         size, more = 0, True
@@ -139,7 +148,7 @@ class BodyGuardMiddleware:
                                         "more_body": False}], receive), send)
 
 
-def _guarded(receive: Receive, limit: int) -> Receive:
+def _guarded(receive: Receive, limit: int, *, allow_nul: bool = False) -> Receive:
     """A receive that raises (as a problem the endpoint's error handling renders) once the
     stream passes `limit` bytes or carries a NUL, even one split across two chunks."""
     size, tail = 0, b""
@@ -153,6 +162,8 @@ def _guarded(receive: Receive, limit: int) -> Receive:
             if size > limit:
                 raise PayloadTooLarge(f"the request body exceeds {limit} bytes")
             window = tail + chunk
+            if allow_nul:
+                return message
             if b"\x00" in chunk or b"\\u0000" in window:
                 raise InvalidInput("NUL characters are not allowed (body)",
                                    extra={"invalid_params": [InvalidParam(
@@ -189,7 +200,8 @@ async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> 
 def create_app(name: str, title: str, runtime_factory: Callable[[], Runtime],
                routers: list[APIRouter], description: str = "",
                setup: Callable[[FastAPI, Runtime], None] | None = None,
-               streamed_paths: frozenset[str] = frozenset()) -> FastAPI:
+               streamed_paths: frozenset[str] = frozenset(),
+               binary_upload_paths: tuple[str, ...] = ()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = runtime_factory()
@@ -205,6 +217,7 @@ def create_app(name: str, title: str, runtime_factory: Callable[[], Runtime],
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.streamed_paths = streamed_paths
+    app.state.binary_upload_paths = tuple(re.compile(p) for p in binary_upload_paths)
     app.add_middleware(BodyGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)

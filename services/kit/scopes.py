@@ -1,10 +1,11 @@
 """Scoped access: which monitored people (and which shared cases) a caller may see.
 
 Casbin decides *what* a role may do; the scope decides *whom* it concerns. Identity owns the
-scopes (an account limited to some departments or regions, a case viewer's shared cases) and
+scopes (an account limited to some departments or regions) and
 resolves one into the set of subject ids it covers. Every service asks through this resolver,
 which caches the answer until role assignments or the directory change (their versions live in
-Redis), and filters lists and single reads with it."""
+Redis), and filters lists and single reads with it. Case shares are not part of it: the cases
+service keeps them and adds them to the scope of each request."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ class SubjectNotVisible(NotFound):
 
 @dataclass(frozen=True)
 class AccessScope:
-    """`subjects` None: every person. Otherwise only those people, plus the people of the
-    `cases` shared with the caller (the case is the unit a case viewer sees)."""
+    """`subjects` None: every person. Otherwise only those people, plus the `cases` shared
+    with the caller (the case is the unit a case viewer sees; the cases service, which owns
+    the shares, fills them in)."""
 
     subjects: frozenset[uuid.UUID] | None = None
     cases: frozenset[uuid.UUID] = field(default_factory=frozenset)
@@ -58,8 +60,7 @@ class AccessScope:
     def from_wire(cls, data: dict) -> AccessScope:
         if not data.get("restricted"):
             return cls()
-        return cls(frozenset(uuid.UUID(s) for s in data.get("subject_ids", [])),
-                   frozenset(uuid.UUID(c) for c in data.get("case_ids", [])))
+        return cls(frozenset(uuid.UUID(s) for s in data.get("subject_ids", [])))
 
 
 EVERYONE = AccessScope()

@@ -3,11 +3,12 @@ limited to departments or regions sees only those people, in every service."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from tests.conftest import Api
 from tests.factories import (
-    audit_rows,
     create_policy,
     departing_story,
     fresh_alert,
@@ -18,47 +19,22 @@ from tests.factories import (
 )
 
 
-async def test_case_viewer_reads_only_the_shared_case(api: Api, http: httpx.AsyncClient
-                                                      ) -> None:
-    policy = create_policy(api)
-    analyst = api.auth(api.token("Analyst"))
-    cases = []
-    for _ in range(2):
-        alert = await fresh_alert(api, policy)
-        resp = await http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=analyst,
-                               json={})
-        cases.append(resp.json()["case_id"])
-    shared, other = cases
-    await http.post(f"{api.cases}/cases/{shared}/notes", headers=analyst,
-                    json={"body": "HR asked for the timeline"})
-    viewer_id, viewer_token = api.new_account("CaseViewer")
-    viewer = api.auth(viewer_token)
+async def test_cases_are_shared_in_the_cases_service_not_in_the_scope(
+        api: Api, http: httpx.AsyncClient) -> None:
+    """One source of truth for case shares (tests/cases/test_case_sharing.py): identity's
+    scope of a case viewer holds no cases, and refuses `case_ids` by name."""
+    viewer_id, _ = api.new_account("CaseViewer")
     admin = api.auth(api.admin_token())
-
-    # Before anything is shared, the case viewer sees no case at all.
-    assert (await http.get(f"{api.cases}/cases", headers=viewer)).json()["items"] == []
-    assert (await http.get(f"{api.cases}/cases/{shared}", headers=viewer)).status_code == 404
-
-    put = await http.put(f"{api.identity}/accounts/{viewer_id}/scope", headers=admin,
-                         json={"case_ids": [shared]})
-    assert put.status_code == 200 and put.json()["case_ids"] == [shared]
-    listed = (await http.get(f"{api.cases}/cases", headers=viewer)).json()["items"]
-    assert [c["id"] for c in listed] == [shared]
-    assert (await http.get(f"{api.cases}/cases/{shared}", headers=viewer)).status_code == 200
-    notes = (await http.get(f"{api.cases}/cases/{shared}/notes", headers=viewer)).json()
-    assert [n["body"] for n in notes] == ["HR asked for the timeline"]
-    assert (await http.get(f"{api.cases}/cases/{other}", headers=viewer)).status_code == 404
-    # Read only, and nothing beyond the case.
-    for method, url in [("POST", f"{api.cases}/cases/{shared}/notes"),
-                        ("GET", f"{api.cases}/alerts"),
-                        ("GET", f"{api.scoring}/policies")]:
-        resp = await http.request(method, url, headers=viewer,
-                                  json={"body": "x"} if method == "POST" else None)
-        assert resp.status_code == 403, (method, url)
-
-    row = (await audit_rows(api, "account.scope.set", f"user:{viewer_id}"))[0]
-    assert row["detail"]["before"]["case_ids"] == []
-    assert row["detail"]["after"]["case_ids"] == [shared]
+    refused = await http.put(f"{api.identity}/accounts/{viewer_id}/scope", headers=admin,
+                             json={"case_ids": [str(uuid.uuid4())]})
+    assert refused.status_code == 422
+    assert refused.json()["invalid_params"][0]["field"] == "case_ids"
+    scope = (await http.get(f"{api.identity}/accounts/{viewer_id}/scope", headers=admin)).json()
+    assert "case_ids" not in scope
+    resolved = (await http.get(f"{api.identity}/access/scope",
+                               params={"subject": f"user:{viewer_id}"},
+                               headers=api.auth(api.service_token()))).json()
+    assert resolved == {"restricted": True, "subject_ids": []}
 
 
 async def test_scope_input_is_checked(api: Api, http: httpx.AsyncClient) -> None:

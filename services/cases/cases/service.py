@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 
 from services.cases.cases import repository as repo
 from services.cases.cases.exceptions import CaseClosed, CaseNotFound, CaseSubjectMismatch
 from services.cases.cases.schemas import (
+    Bucket,
+    CaseAlertRead,
     CaseClose,
     CasePage,
     CaseRead,
+    CaseSort,
+    CaseStats,
     Classification,
     NoteCreate,
     NoteRead,
+    OpenCasesPoint,
+    OpenCasesSeries,
 )
 from services.cases.feeds.service import record_alert_change
 from services.cases.models import Case, Note
 from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
+from services.kit.errors import InvalidInput, InvalidParam
 from services.kit.jobs import CASES_QUEUE
-from services.kit.pagination import decode_keyset, encode_keyset
+from services.kit.pagination import decode_cursor, encode_cursor
 from services.kit.runtime import Runtime
 from services.kit.scopes import AccessScope
 
@@ -57,14 +65,108 @@ async def open_case(rt: Runtime, uow: UnitOfWork, actor: str, title: str,
     return case
 
 
+def _read(case: Case, alert_count: int) -> CaseRead:
+    out = CaseRead.model_validate(case)
+    out.action_taken, out.alert_count = case.resolution, alert_count
+    return out
+
+
+async def read(uow: UnitOfWork, case: Case) -> CaseRead:
+    counts = await repo.alert_counts(uow.session, [case.id])
+    return _read(case, counts.get(case.id, 0))
+
+
+def _bad(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {reason}", extra={
+        "invalid_params": [InvalidParam(field=field, reason=reason)]})
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A time given without an offset is taken as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _window(field: str, lo: datetime | None, hi: datetime | None) -> None:
+    if lo is not None and hi is not None and hi <= lo:
+        raise _bad(f"{field}_to", f"must be after {field}_from")
+
+
+def _decode(cursor: str | None, sort: CaseSort) -> tuple[datetime, uuid.UUID] | None:
+    """A cursor names the sort it was made for: one from another sort is refused, not
+    misread."""
+    values = decode_cursor(cursor, 3)
+    if values is None:
+        return None
+    if values[0] != sort.value:
+        raise InvalidInput("the cursor belongs to another sort", code="invalid_cursor")
+    try:
+        return datetime.fromisoformat(values[1]), uuid.UUID(values[2])
+    except (TypeError, ValueError):
+        raise InvalidInput("cursor is not valid", code="invalid_cursor") from None
+
+
 async def list_cases(uow: UnitOfWork, scope: AccessScope, *, status: str | None,
+                     sort: CaseSort, opened: tuple[datetime | None, datetime | None],
+                     updated: tuple[datetime | None, datetime | None],
                      cursor: str | None, limit: int) -> CasePage:
-    rows = await repo.page(uow.session, status=status, after=decode_keyset(cursor),
-                           limit=limit + 1, subjects=scope.subject_list(),
-                           shared=sorted(scope.cases))
-    items = [CaseRead.model_validate(c) for c in rows[:limit]]
-    nxt = encode_keyset(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    opened = (utc(opened[0]), utc(opened[1]))
+    updated = (utc(updated[0]), utc(updated[1]))
+    _window("opened", *opened)
+    _window("updated", *updated)
+    column = "created_at" if sort in (CaseSort.OPENED_ASC, CaseSort.OPENED_DESC) \
+        else "updated_at"
+    rows = await repo.page(uow.session, status=status, sort_column=column,
+                           descending=sort.value.startswith("-"), after=_decode(cursor, sort),
+                           limit=limit + 1, opened=opened, updated=updated,
+                           subjects=scope.subject_list(), shared=sorted(scope.cases))
+    counts = await repo.alert_counts(uow.session, [c.id for c in rows[:limit]])
+    items = [_read(c, counts.get(c.id, 0)) for c in rows[:limit]]
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([sort.value, getattr(last, column).isoformat(), str(last.id)])
     return CasePage(items=items, next_cursor=nxt)
+
+
+DEFAULT_STATS_WINDOW = timedelta(days=30)
+MAX_BUCKETS = 400
+
+
+async def stats(uow: UnitOfWork, scope: AccessScope, start: datetime | None,
+                end: datetime | None) -> CaseStats:
+    """Counts by status (now), and for the cases closed in [from, to) (default: the last 30
+    days) counts by classification and the mean and median time from opening to closing."""
+    end = utc(end) or datetime.now(UTC)
+    start = utc(start) or end - DEFAULT_STATS_WINDOW
+    if end <= start:
+        raise _bad("to", "must be after from")
+    got = await repo.stats(uow.session, start=start, end=end, subjects=scope.subject_list())
+    return CaseStats(by_status={s: got["by_status"].get(s, 0) for s in ("active", "closed")},
+                     by_classification={c.value: got["by_classification"].get(c.value, 0)
+                                        for c in Classification},
+                     closed_in_window=got["closed"], mean_time_to_close_s=got["mean"],
+                     median_time_to_close_s=got["median"], window_from=start, window_to=end)
+
+
+async def open_over_time(uow: UnitOfWork, scope: AccessScope, start: datetime | None,
+                         end: datetime | None, bucket: Bucket) -> OpenCasesSeries:
+    end = utc(end) or datetime.now(UTC)
+    start = utc(start) or end - DEFAULT_STATS_WINDOW
+    if end <= start:
+        raise _bad("to", "must be after from")
+    days = 1 if bucket is Bucket.DAY else 7
+    if (end - start) / timedelta(days=days) > MAX_BUCKETS:
+        raise _bad("to", f"at most {MAX_BUCKETS} buckets")
+    rows = await repo.open_over_time(uow.session, start=start, end=end, bucket=bucket.value,
+                                     subjects=scope.subject_list())
+    return OpenCasesSeries(bucket=bucket, points=[
+        OpenCasesPoint(bucket_start=s, bucket_end=e, open=n) for s, e, n in rows])
+
+
+async def list_alerts(uow: UnitOfWork, case_id: uuid.UUID, scope: AccessScope
+                      ) -> list[CaseAlertRead]:
+    await get_case(uow, case_id, scope)
+    return [CaseAlertRead.model_validate(a) for a in await repo.alerts_of(uow.session, case_id)]
 
 
 async def add_note(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID,
@@ -100,7 +202,7 @@ async def close(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID
     if case.status != "active":
         raise CaseClosed("the case is already closed", extra={"current_status": case.status})
     case.status, case.classification = "closed", body.classification.value
-    case.resolution, case.closed_at, case.updated_at = body.resolution, func.now(), func.now()
+    case.resolution, case.closed_at, case.updated_at = body.action_taken, func.now(), func.now()
     if body.classification is Classification.CONFIRMED_VIOLATION:
         uow.enqueue_after_commit(CASES_QUEUE, "case.violations", coalesce_s=0.05)
     for alert in await of_case(uow.session, case_id):
@@ -113,5 +215,5 @@ async def close(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID
                           detail={"before": {"status": "active"},
                                   "after": {"status": "closed",
                                             "classification": body.classification.value,
-                                            "resolution": body.resolution}})
-    return CaseRead.model_validate(case)
+                                            "action_taken": body.action_taken}})
+    return await read(uow, case)

@@ -18,8 +18,7 @@ router = APIRouter(tags=["access"])
             response_model=AccessScopeRead, responses=problem_responses(401, 403, 404))
 async def get_scope(uow: UoW, account_id: uuid.UUID,
                     _: Annotated[Principal, require("accounts", "read")]) -> AccessScopeRead:
-    """Which people the account sees: departments and regions (empty: everyone), and the
-    cases shared with it."""
+    """Which people the account sees: departments and regions (empty: everyone)."""
     return await service.get(uow, account_id)
 
 
@@ -28,8 +27,9 @@ async def get_scope(uow: UoW, account_id: uuid.UUID,
 async def set_scope(rt: RuntimeDep, uow: UoW, account_id: uuid.UUID, body: AccessScopeUpdate,
                     principal: Annotated[Principal, require("roles", "write")]
                     ) -> AccessScopeRead:
-    """Limit an Analyst or Investigator to people of some departments or regions, or share
-    cases with a case viewer. Every service applies it within a second; audited."""
+    """Limit an Analyst or Investigator to people of some departments or regions (cases are
+    shared with a case viewer in the cases service). Every service applies it within a
+    second; audited."""
     return await service.put(rt, uow, principal.subject, account_id, body)
 
 
@@ -38,5 +38,5 @@ async def set_scope(rt: RuntimeDep, uow: UoW, account_id: uuid.UUID, body: Acces
 async def resolve_scope(uow: UoW, _: Annotated[Principal, require("access", "resolve")],
                         subject: Annotated[str, Query(min_length=3, max_length=200)]
                         ) -> ResolvedScope:
-    """The subject ids and shared cases a caller may see (services only)."""
+    """The subject ids a caller may see (services only)."""
     return await service.resolve(uow.session, subject)

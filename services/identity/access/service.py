@@ -16,7 +16,8 @@ from services.kit.authz import bump_rules_version
 from services.kit.db import UnitOfWork
 from services.kit.runtime import Runtime
 
-# Roles that see no person outside the cases shared with them.
+# Roles that see no person at all outside the cases shared with them (which the cases service
+# keeps and applies itself).
 CASE_ONLY_ROLES = {"CaseViewer"}
 
 
@@ -24,7 +25,6 @@ def _read(row: AccessScope | None) -> AccessScopeRead:
     if row is None:
         return AccessScopeRead(restricted=False)
     return AccessScopeRead(departments=row.departments, regions=row.regions,
-                           case_ids=[uuid.UUID(c) for c in row.case_ids],
                            restricted=bool(row.departments or row.regions))
 
 
@@ -46,7 +46,6 @@ async def put(rt: Runtime, uow: UnitOfWork, actor: str, account_id: uuid.UUID,
         uow.session.add(row)
     row.departments = sorted(set(data.departments))
     row.regions = sorted(set(data.regions))
-    row.case_ids = sorted({str(c) for c in data.case_ids})
     await uow.session.flush()
     after = _read(row)
     await rt.audit.record(uow.session, actor=actor, action="account.scope.set", target=subject,
@@ -59,16 +58,15 @@ async def put(rt: Runtime, uow: UnitOfWork, actor: str, account_id: uuid.UUID,
 
 async def resolve(session: AsyncSession, subject: str) -> ResolvedScope:
     """Who `subject` may see: everyone; or the people of its departments or regions; a case
-    viewer (and nothing broader) sees only the people of the cases shared with it."""
+    viewer (and nothing broader) no one (the cases service adds the cases shared with it)."""
     kind, _, raw = subject.partition(":")
     if kind not in ("user", "client") or not raw:
         raise InvalidSubject("subject must be user:<id> or client:<id>")
     roles = set(await accounts_repo.roles_of(session, subject))
-    row = await repo.get(session, subject)
-    cases = [uuid.UUID(c) for c in row.case_ids] if row else []
     if roles and roles <= CASE_ONLY_ROLES:
-        return ResolvedScope(restricted=True, subject_ids=[], case_ids=cases)
+        return ResolvedScope(restricted=True, subject_ids=[])
+    row = await repo.get(session, subject)
     if row is None or not (row.departments or row.regions):
-        return ResolvedScope(restricted=False, case_ids=cases)
+        return ResolvedScope(restricted=False)
     people = await repo.people_in(session, row.departments, row.regions)
-    return ResolvedScope(restricted=True, subject_ids=people, case_ids=cases)
+    return ResolvedScope(restricted=True, subject_ids=people)

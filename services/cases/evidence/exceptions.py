@@ -1,0 +1,5 @@
+from services.kit.errors import NotFound
+
+
+class EvidenceNotFound(NotFound):
+    code = "evidence_not_found"

@@ -180,8 +180,8 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
         if op == "suppressions:create":
             until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
             kwargs["json"] = {**POST_BODIES[op], "subject_id": ids["subject_id"], "until": until}
-            if op == "notices:send":
-                kwargs["json"] = {**kwargs["json"], "template_id": ids["template_id"]}
+        if op == "notices:send":
+            kwargs["json"] = {**kwargs["json"], "template_id": ids["template_id"]}
         calls.append((op, method, url, kwargs))
     order = {"alerts:confirm": 1, "alerts:dismiss": 1, "alerts:dismiss_many": 1,
              "cases:add_note": 1, "notices:send": 1, "notice_templates:update": 1,

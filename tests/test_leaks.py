@@ -92,7 +92,8 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
                  "alerts:dismiss": ids["dismiss_id"]}.get(op, ids["alert_id"])
         url = api.url(service) + path.format(alert_id=alert, case_id=ids["case_id"],
                                              subject_id=ids["subject_id"],
-                                             policy_id=ids["policy_id"], key="usb_copy")
+                                             policy_id=ids["policy_id"], key="usb_copy",
+                                             event_id=ids.get("event_id", "none"))
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.cases.activity.router import router as activity_router
 from services.cases.alerts.router import router as alerts_router
 from services.cases.cases.router import router as cases_router
 from services.cases.feeds.router import router as feeds_router
+from services.cases.reports.router import router as reports_router
 from services.cases.settings import CasesSettings
 from services.kit.app import create_app
 from services.kit.runtime import Runtime
@@ -19,9 +21,11 @@ def build_runtime() -> Runtime:
 def create() -> FastAPI:
     # The feed's router first: /alerts/feed is not an alert id.
     return create_app("cases", "OpenIRM cases", build_runtime,
-                      [feeds_router, alerts_router, cases_router],
-                      "The alert queue and triage, cases, notes and resolutions; the SIEM "
-                      "export feed.")
+                      [feeds_router, alerts_router, cases_router, activity_router,
+                       reports_router],
+                      "The alert queue and triage, cases, notes and resolutions; a person's "
+                      "activity by risk level, the content explorer and user activity "
+                      "reports; the SIEM export feed.")
 
 
 app = create()

@@ -17,3 +17,8 @@ class CasesSettings(KitSettings):
         default=DEFAULT_ORGANIZATION_ID,
         description="OrganizationId of the records of the SIEM feed's o365 format (the "
                     "reference product's tenant id).")
+    case_window_days: int = Field(
+        default=30, ge=1, le=400,
+        description="A case's activity and content window when none of its alerts carries "
+                    "scoring's activity window: this many days before the case was opened, "
+                    "up to now.")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from services.cases.alerts.sync import sync_alerts
 from services.cases.app import build_runtime
 from services.cases.cases.tasks import report_violations
+from services.cases.reports.tasks import build_report, resume_reports
 from services.kit.jobs import CASES_QUEUE
 from services.kit.worker import catch_up, job, worker_settings
 
 WorkerSettings = worker_settings(
     "cases", CASES_QUEUE, build_runtime,
-    [job("alert.sync", sync_alerts), job("case.violations", report_violations)],
-    [catch_up(sync_alerts, 5), catch_up(report_violations, 30)])
+    [job("alert.sync", sync_alerts), job("case.violations", report_violations),
+     job("activity_report.build", build_report)],
+    [catch_up(sync_alerts, 5), catch_up(report_violations, 30), catch_up(resume_reports, 10)])

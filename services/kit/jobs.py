@@ -142,6 +142,13 @@ class AlertSync(BaseModel):
     request_id: str | None = None
 
 
+class ActivityReportBuild(BaseModel):
+    """An activity report was asked for: read its person's activity into it."""
+
+    report_id: str
+    request_id: str | None = None
+
+
 JOBS: dict[str, tuple[str, type[BaseModel]]] = {
     "score.wake": (SCORING_QUEUE, ScoreWake),
     "score.policy": (SCORING_QUEUE, ScorePolicy),
@@ -151,4 +158,5 @@ JOBS: dict[str, tuple[str, type[BaseModel]]] = {
     "score.replay": (SCORING_QUEUE, ScoreReplay),
     "score.directory": (SCORING_QUEUE, DirectoryWake),
     "alert.sync": (CASES_QUEUE, AlertSync),
+    "activity_report.build": (CASES_QUEUE, ActivityReportBuild),
 }

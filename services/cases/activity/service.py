@@ -356,8 +356,10 @@ def content_items_of(a: dict[str, Any]) -> list[dict[str, Any]]:
     if subject or a.get("group") == "email":
         if subject:
             out.append({"kind": ContentKind.EMAIL,
+                        # The message id where the source gives one; else the subject
+                        # and day (the same mail to several recipients is one item).
                         "key": "email:" + (_text(attrs.get("message_id")) or
-                                           _thread(subject) + "|" + a["occurred_at"][:10]),
+                                           subject.casefold() + "|" + a["occurred_at"][:10]),
                         "name": subject, "location": _text(attrs.get("recipient_domain")),
                         "file_type": None, "labels": labels, "conversation": conversation})
     url = _text(attrs.get("url"))

@@ -79,6 +79,9 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
                               json={"case_id": ids["case_id"],
                                     "justification": "HR asked for the name"})
     assert granted.status_code == 201, granted.text
+    activity = await http.get(f"{api.ingest}/activity", headers=investigator,
+                              params={"subject_id": ids["subject_id"], "limit": 1})
+    ids["event_id"] = activity.json()["items"][0]["id"]
     return ids, secrets
 
 
@@ -93,7 +96,7 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
         url = api.url(service) + path.format(alert_id=alert, case_id=ids["case_id"],
                                              subject_id=ids["subject_id"],
                                              policy_id=ids["policy_id"], key="usb_copy",
-                                             event_id=ids.get("event_id", "none"))
+                                             event_id=ids["event_id"])
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \

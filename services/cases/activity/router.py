@@ -20,6 +20,7 @@ from services.kit.deps import Caller, RuntimeDep, UoW, caller_token, require_sco
 from services.kit.errors import problem_responses
 
 router = APIRouter(tags=["activity"])
+EVENT_ID = r"^[A-Za-z0-9._:\-]*[A-Za-z0-9_:\-][A-Za-z0-9._:\-]*$"  # ingest's ids, not only dots
 Reader = Annotated[Caller, require_scoped("activity", "read")]
 ContentReader = Annotated[Caller, require_scoped("content", "read", audit_denied=True)]
 Token = Annotated[str, Depends(caller_token)]
@@ -61,7 +62,8 @@ async def person_chart(rt: RuntimeDep, uow: UoW, caller: Reader, token: Token,
             response_model=ActivityDetail, responses=problem_responses(401, 403, 404, 422))
 async def person_activity_detail(rt: RuntimeDep, uow: UoW, caller: Reader, token: Token,
                                  subject_id: uuid.UUID,
-                                 event_id: Annotated[str, Path(min_length=1, max_length=128)]
+                                 event_id: Annotated[str, Path(
+                                     min_length=1, max_length=128, pattern=EVENT_ID)]
                                  ) -> ActivityDetail:
     """One activity with the explanation rows that counted it and the alerts it fed."""
     return await service.detail(rt, uow, caller.scope, token, subject_id, event_id)

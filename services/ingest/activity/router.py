@@ -49,7 +49,8 @@ async def summary(uow: UoW, caller: Annotated[Caller, require_scoped("activity",
             responses=problem_responses(401, 403, 404, 422))
 async def get_activity(rt: IngestRuntimeDep, uow: UoW,
                        caller: Annotated[Caller, require_scoped("activity", "read")],
-                       event_id: Annotated[str, Path(min_length=1, max_length=128)],
+                       event_id: Annotated[str, Path(min_length=1, max_length=128,
+                                                     pattern=r"^[A-Za-z0-9._:\-]+$")],
                        subject_id: uuid.UUID) -> ActivityRead:
     """One activity of a person by its id (drill-down); content as for the list. An id of
     someone else's activity is not found."""

@@ -120,7 +120,9 @@ async def test_person_activity_by_risk_level_chart_drill_down_and_alerts(
     rows = [c for c in detail["contributions"] if c["policy_id"] == policy["id"]]
     assert any(c["kind"] == "indicator" and c["day"] == today["day"]
                and alert["id"] in c["alert_ids"] for c in rows)
-    assert [a["id"] for a in detail["alerts"]] == [alert["id"]]
+    # Policies of other tests on this stack may cover everyone: theirs may be fed too.
+    assert alert["id"] in [a["id"] for a in detail["alerts"]]
+    assert {a["subject_id"] for a in detail["alerts"]} == {subject}
     missing = await http.get(f"{url}/t-{uuid.uuid4().hex}", headers=analyst)
     assert missing.status_code == 404 and missing.json()["code"] == "activity_not_found"
     # Someone else's event id is not this person's.
@@ -133,7 +135,8 @@ async def test_person_activity_by_risk_level_chart_drill_down_and_alerts(
     second = create_policy(api, scope={"kind": "people", "people": [subject]})
     alert2 = await wait_for_alert(api, second["id"], subject, within=30)
     alerts = (await http.get(f"{api.cases}/people/{subject}/alerts", headers=analyst)).json()
-    assert {a["id"] for a in alerts["items"]} == {alert["id"], alert2["id"]}
+    assert {alert["id"], alert2["id"]} <= {a["id"] for a in alerts["items"]}
+    assert {a["subject_id"] for a in alerts["items"]} == {subject}
 
     # Bad windows name their field.
     bad = await http.get(url, headers=analyst, params={

@@ -146,6 +146,9 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
                              json={"account_id": ids["viewer_id"], "reason": "Legal"})
     assert shared.status_code == 201, shared.text
     ids["new_viewer_id"] = api.new_account("CaseViewer")[0]  # shared by viewers:add
+    activity = await http.get(f"{api.ingest}/activity", headers=investigator,
+                              params={"subject_id": ids["subject_id"], "limit": 1})
+    ids["event_id"] = activity.json()["items"][0]["id"]
     return ids, secrets
 
 
@@ -166,7 +169,8 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
                                              template_id=ids["template_id"],
                                              export_id=ids["export_id"],
                                              evidence_id=ids["evidence_id"],
-                                             account_id=ids["viewer_id"])
+                                             account_id=ids["viewer_id"],
+                                             event_id=ids["event_id"])
         kwargs: dict[str, Any] = {}
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \

@@ -16,7 +16,7 @@ from tests.conftest import Api
 # The role that may call most of each service's endpoints, so fuzzing reaches the handlers.
 CALLER = {"identity": "Admin", "ingest": "Admin", "scoring": "Admin", "cases": "Analyst"}
 # Endpoints that role may not call, and who may (so that they are fuzzed too).
-CALLER_BY_PATH = {"/activity": "Investigator"}
+CALLER_BY_PATH = {"/activity": "Investigator", "/cases/{case_id}/content": "Investigator"}
 
 
 def _schema(service: str) -> schemathesis.schemas.BaseSchema:

@@ -195,6 +195,27 @@ class Export(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(String(1000)))
     size_bytes: int | None = Field(default=None, sa_column=Column(BigInteger))
     sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+class ActivityReport(SQLModel, table=True):
+    """A user activity report: one person's activity in a window of up to 90 days, built by a
+    job (state queued → running → ready or failed, with progress), seen only by its creator
+    and the investigators it is shared with."""
+
+    __tablename__ = "activity_report"
+    __table_args__ = (Index("ix_activity_report_creator", "created_by", "created_at"),
+                      {"schema": SCHEMA})
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject_id: uuid.UUID = Field(index=True)
+    alias: str = Field(sa_column=Column(String(40), nullable=False))
+    window_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    window_to: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    progress: int = 0
+    error: str | None = Field(default=None, sa_column=Column(String(2000)))
+    total: int = 0
+    summary: dict[str, Any] = Field(default_factory=dict,
+                                    sa_column=Column(JSONB, nullable=False))
+    created_by: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_ts())
     updated_at: datetime | None = Field(default=None, sa_column=_ts())
     finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -248,3 +269,30 @@ class CaseShare(SQLModel, table=True):
     reason: str = Field(sa_column=Column(String(500), nullable=False))
     shared_by: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_ts())
+class ActivityReportShare(SQLModel, table=True):
+    __tablename__ = "activity_report_share"
+    __table_args__ = (Index("ix_activity_report_share_account", "account"),
+                      {"schema": SCHEMA})
+
+    report_id: uuid.UUID = Field(foreign_key="cases.activity_report.id", primary_key=True)
+    account: str = Field(sa_column=Column(String(200), primary_key=True))
+    shared_by: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class ActivityReportItem(SQLModel, table=True):
+    """One activity of a report as the job found it: pseudonymous, without content."""
+
+    __tablename__ = "activity_report_item"
+    __table_args__ = (Index("ix_activity_report_item_order", "report_id", "occurred_at",
+                            "event_id"), {"schema": SCHEMA})
+
+    report_id: uuid.UUID = Field(foreign_key="cases.activity_report.id", primary_key=True)
+    event_id: str = Field(sa_column=Column(String(200), primary_key=True))
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    type: str = Field(sa_column=Column(String(64), nullable=False))
+    category: str = Field(sa_column=Column(String(32), nullable=False))
+    source: str = Field(sa_column=Column(String(64), nullable=False))
+    risk_level: str = Field(sa_column=Column(String(8), nullable=False))
+    attributes: dict[str, Any] = Field(default_factory=dict,
+                                       sa_column=Column(JSONB, nullable=False))

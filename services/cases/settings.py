@@ -48,3 +48,8 @@ class CasesSettings(KitSettings):
         default=10 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024,
         description="Largest evidence attachment accepted, in bytes (default 10 MiB); a "
                     "larger upload is refused with 413 while it streams in.")
+    case_window_days: int = Field(
+        default=30, ge=1, le=400,
+        description="A case's activity and content window when none of its alerts carries "
+                    "scoring's activity window: this many days before the case was opened, "
+                    "up to now.")

@@ -161,6 +161,10 @@ class ExportBuild(BaseModel):
     """Build the bundle of an escalation export."""
 
     export_id: str
+class ActivityReportBuild(BaseModel):
+    """An activity report was asked for: read its person's activity into it."""
+
+    report_id: str
     request_id: str | None = None
 
 
@@ -176,4 +180,5 @@ JOBS: dict[str, tuple[str, type[BaseModel]]] = {
     "alert.sync": (CASES_QUEUE, AlertSync),
     "notice.deliver": (CASES_QUEUE, NoticeDeliver),
     "export.build": (CASES_QUEUE, ExportBuild),
+    "activity_report.build": (CASES_QUEUE, ActivityReportBuild),
 }

@@ -42,3 +42,17 @@ async def summary(session: AsyncSession, subject_id: uuid.UUID, since: datetime,
     """)
     return list((await session.execute(sql, {"subject": subject_id, "since": since,
                                               "until": until})).all())
+
+
+async def one(session: AsyncSession, subject_id: uuid.UUID, event_id: str,
+              with_original: bool) -> Any | None:
+    """One event of this person by id: its time from `event_key`, so one partition is read."""
+    original = "e.original" if with_original else "NULL AS original"
+    sql = text(f"""
+        SELECT e.id, e.subject_id, e.alias, e.type, e.category, e.occurred_at, e.received_at,
+               e.source, e.attributes, {original}
+        FROM ingest.event_key k
+        JOIN ingest.activity_event e ON e.id = k.id AND e.occurred_at = k.occurred_at
+        WHERE k.id = :id AND e.subject_id = :subject
+    """)
+    return (await session.execute(sql, {"id": event_id, "subject": subject_id})).first()

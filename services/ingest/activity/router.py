@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from services.ingest.activity import service
-from services.ingest.activity.schemas import ActivityPage, ActivitySummary
+from services.ingest.activity.schemas import ActivityPage, ActivityRead, ActivitySummary
 from services.ingest.deps import IngestRuntimeDep
 from services.ingest.events.catalogue import ActivityType, Category
 from services.kit.deps import Caller, UoW, require_scoped
@@ -50,3 +50,17 @@ async def summary(uow: UoW, caller: Annotated[Caller, require_scoped("activity",
     """Counts per UTC day and category, and totals per category and type, for charts."""
     caller.scope.check(subject_id)
     return await service.summarise(uow, subject_id, since, until)
+
+
+@router.get("/activity/{event_id}", operation_id="activity:get", response_model=ActivityRead,
+            responses=problem_responses(401, 403, 404, 422))
+async def get_activity(rt: IngestRuntimeDep, uow: UoW,
+                       caller: Annotated[Caller, require_scoped("activity", "read")],
+                       event_id: Annotated[str, Path(min_length=1, max_length=128,
+                                                     pattern=r"^[A-Za-z0-9._:\-]+$")],
+                       subject_id: uuid.UUID) -> ActivityRead:
+    """One activity of a person by its id (drill-down); content as for the list. An id of
+    someone else's activity is not found."""
+    caller.scope.check(subject_id)
+    content = await rt.authorizer.allowed(caller.principal.subject, "content", "read")
+    return await service.get_activity(uow, subject_id, event_id, content)

@@ -12,11 +12,15 @@ from services.ingest.activity import repository as repo
 from services.ingest.activity.schemas import ActivityPage, ActivityRead, ActivitySummary, DayCount
 from services.ingest.events.catalogue import CATALOGUE, ActivityType, Category, public_attributes
 from services.kit.db import UnitOfWork
-from services.kit.errors import InvalidInput
+from services.kit.errors import InvalidInput, NotFound
 from services.kit.pagination import decode_cursor, encode_cursor
 
 MAX_WINDOW = timedelta(days=400)
 DEFAULT_WINDOW = timedelta(days=30)
+
+
+class ActivityNotFound(NotFound):
+    code = "activity_not_found"
 
 
 def window(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
@@ -54,18 +58,28 @@ async def list_activity(uow: UnitOfWork, subject_id: uuid.UUID, since: datetime 
                            [c.value for c in categories], _after(cursor), limit + 1, content)
     more = len(rows) > limit
     rows = rows[:limit]
-    items = []
-    for r in rows:
-        kind = ActivityType(r.type)
-        items.append(ActivityRead(
-            id=r.id, subject_id=r.subject_id, alias=r.alias, type=kind,
-            category=Category(r.category), group=CATALOGUE[kind].group,
-            occurred_at=r.occurred_at, received_at=r.received_at, source=r.source,
-            attributes=r.attributes if content else public_attributes(r.attributes),
-            content_visible=content, original=r.original if content else None))
+    items = [_read(r, content) for r in rows]
     next_cursor = (encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].id])
                    if more else None)
     return ActivityPage(items=items, next_cursor=next_cursor)
+
+
+def _read(r, content: bool) -> ActivityRead:
+    kind = ActivityType(r.type)
+    return ActivityRead(
+        id=r.id, subject_id=r.subject_id, alias=r.alias, type=kind,
+        category=Category(r.category), group=CATALOGUE[kind].group,
+        occurred_at=r.occurred_at, received_at=r.received_at, source=r.source,
+        attributes=r.attributes if content else public_attributes(r.attributes),
+        content_visible=content, original=r.original if content else None)
+
+
+async def get_activity(uow: UnitOfWork, subject_id: uuid.UUID, event_id: str,
+                       content: bool) -> ActivityRead:
+    row = await repo.one(uow.session, subject_id, event_id, content)
+    if row is None:
+        raise ActivityNotFound("no such activity of this person")
+    return _read(row, content)
 
 
 async def summarise(uow: UnitOfWork, subject_id: uuid.UUID, since: datetime | None,

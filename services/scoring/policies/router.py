@@ -94,9 +94,10 @@ async def health(uow: UoW, policy_id: uuid.UUID, _: Reader) -> PolicyHealth:
              response_model=MemberRead, status_code=201,
              responses=problem_responses(401, 403, 404, 422))
 async def add_member(rt: RuntimeDep, uow: UoW, policy_id: uuid.UUID, body: MemberCreate,
-                     principal: Writer) -> MemberRead:
+                     principal: Annotated[Principal, require("policy_members", "write")]
+                     ) -> MemberRead:
     """Add a person to the policy by hand for a limited time, with a reason (manual
-    triggering); audited."""
+    triggering); audited. Admins, and cases for an Investigator's activity report."""
     return await service.add_member(rt, uow, principal.subject, policy_id, body)
 
 

@@ -113,6 +113,20 @@ ALLOWED: dict[str, set[str]] = {
     "cases:notes": CASE_READERS,
     "cases:add_note": REVIEWERS,
     "cases:close": REVIEWERS,
+    "risk_levels:list": {*READERS, "service"},
+    "risk_levels:get": {*READERS, "service"},
+    "risk_levels:feed": {*READERS, "service"},
+    "risk_levels:get_settings": {"Admin"},
+    "risk_levels:put_settings": {"Admin"},
+    "webhooks:create": {"Admin"},
+    "webhooks:list": {"Admin"},
+    "webhooks:get": {"Admin"},
+    "webhooks:update": {"Admin"},
+    "webhooks:delete": {"Admin"},
+    "webhooks:rotate_secret": {"Admin"},
+    "webhooks:enable": {"Admin"},
+    "webhooks:deliveries": {"Admin"},
+    "webhooks:replay": {"Admin"},
 }
 
 

@@ -28,10 +28,11 @@ Writer = Annotated[Principal, require("webhooks", "write")]
 
 @router.post("/webhooks", operation_id="webhooks:create", response_model=WebhookWithSecret,
              status_code=201, responses=problem_responses(401, 403, 422))
-async def create_webhook(rt: RuntimeDep, uow: UoW, body: WebhookCreate,
-                         caller: Writer) -> WebhookWithSecret:
+async def create_webhook(rt: RuntimeDep, uow: UoW, body: WebhookCreate, caller: Writer,
+                         response: Response) -> WebhookWithSecret:
     """Subscribe a URL to event types (optionally only about some policies). The signing
     secret is in this answer only."""
+    response.headers["Cache-Control"] = "no-store"
     return await service.create(rt, uow, caller, body)
 
 
@@ -65,10 +66,11 @@ async def delete_webhook(rt: RuntimeDep, uow: UoW, webhook_id: uuid.UUID,
 
 @router.post("/webhooks/{webhook_id}/rotate-secret", operation_id="webhooks:rotate_secret",
              response_model=WebhookWithSecret, responses=problem_responses(401, 403, 404))
-async def rotate_secret(rt: RuntimeDep, uow: UoW, webhook_id: uuid.UUID,
-                        caller: Writer) -> WebhookWithSecret:
+async def rotate_secret(rt: RuntimeDep, uow: UoW, webhook_id: uuid.UUID, caller: Writer,
+                        response: Response) -> WebhookWithSecret:
     """A new secret, shown once; for 24 h deliveries carry a second signature made with the
     previous one."""
+    response.headers["Cache-Control"] = "no-store"
     return await service.rotate_secret(rt, uow, caller, webhook_id)
 
 

@@ -60,7 +60,7 @@ def check_url_shape(url: str, allow_private: bool) -> None:
         raise WebhookUrlRefused("the URL must not carry credentials")
     if allow_private:
         return
-    host = parts.hostname
+    host = parts.hostname.rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         raise WebhookUrlRefused("the URL points at this machine")
     try:

@@ -10,13 +10,16 @@ import json
 import uuid
 from datetime import datetime, timedelta
 
+import asyncpg
 import httpx
+import pytest
 
 from tests.cases.receiver import Receiver, eventually
 from tests.conftest import Api
 from tests.factories import (
     audit_rows,
     create_policy,
+    db_fetch,
     departing_story,
     ingest,
     person_email,
@@ -222,3 +225,14 @@ async def test_expiry_settings_and_the_webhook_event(api: Api, http: httpx.Async
         restored = await http.put(url, headers=admin, json=before)
         assert restored.status_code == 200
         receiver.stop()
+
+
+async def test_the_change_log_and_the_event_outbox_are_append_only(api: Api) -> None:
+    """Enforced in the database (a trigger), for every role (the earlier tests wrote rows)."""
+    for table, column in (("risk_level_change", "level"), ("webhook_event", "type")):
+        (count,) = await db_fetch(api, f"SELECT count(*) AS n FROM cases.{table}")
+        assert count["n"] > 0
+        for sql in (f"UPDATE cases.{table} SET {column} = 'none'", f"DELETE FROM cases.{table}",
+                    f"TRUNCATE cases.{table}"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await db_fetch(api, sql)

@@ -233,6 +233,6 @@ async def test_the_change_log_and_the_event_outbox_are_append_only(api: Api) -> 
         (count,) = await db_fetch(api, f"SELECT count(*) AS n FROM cases.{table}")
         assert count["n"] > 0
         for sql in (f"UPDATE cases.{table} SET {column} = 'none'", f"DELETE FROM cases.{table}",
-                    f"TRUNCATE cases.{table}"):
+                    f"TRUNCATE cases.{table} CASCADE"):
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
                 await db_fetch(api, sql)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from services.kit.feed import Xid8
 
 revision: str = '0012'
-down_revision: str | None = '0011'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,6 +16,7 @@ def _json(data: object) -> str:
 
 def render() -> dict[str, str]:
     from gateway.schema import sdl
+    from services.cases.webhooks.schemas import WebhookEventRead
     from services.ingest.events.schemas import ActivityEvent, EventBatch
     from services.kit.jobs import JOBS
 
@@ -26,6 +27,7 @@ def render() -> dict[str, str]:
     files["schema.graphql"] = sdl().rstrip() + "\n"
     files["events/activity-event.v1.schema.json"] = _json(ActivityEvent.model_json_schema())
     files["events/event-batch.v1.schema.json"] = _json(EventBatch.model_json_schema())
+    files["events/webhook-event.v1.schema.json"] = _json(WebhookEventRead.model_json_schema())
     for job, (queue, model) in sorted(JOBS.items()):
         schema = model.model_json_schema()
         schema["x-queue"] = queue

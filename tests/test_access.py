@@ -160,6 +160,20 @@ ALLOWED: dict[str, set[str]] = {
     "activity_reports:share": {"Investigator"},
     "activity_reports:unshare": {"Investigator"},
     "activity_reports:add_to_policy": {"Investigator"},
+    "risk_levels:list": {*READERS, "service"},
+    "risk_levels:get": {*READERS, "service"},
+    "risk_levels:feed": {*READERS, "service"},
+    "risk_levels:get_settings": {"Admin"},
+    "risk_levels:put_settings": {"Admin"},
+    "webhooks:create": {"Admin"},
+    "webhooks:list": {"Admin"},
+    "webhooks:get": {"Admin"},
+    "webhooks:update": {"Admin"},
+    "webhooks:delete": {"Admin"},
+    "webhooks:rotate_secret": {"Admin"},
+    "webhooks:enable": {"Admin"},
+    "webhooks:deliveries": {"Admin"},
+    "webhooks:replay": {"Admin"},
 }
 
 

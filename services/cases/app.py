@@ -13,8 +13,10 @@ from services.cases.exports.router import router as exports_router
 from services.cases.feeds.router import router as feeds_router
 from services.cases.notices.router import router as notices_router
 from services.cases.reports.router import router as reports_router
+from services.cases.risk_levels.router import router as risk_levels_router
 from services.cases.settings import CasesSettings
 from services.cases.shares.router import router as shares_router
+from services.cases.webhooks.router import router as webhooks_router
 from services.kit.app import create_app
 from services.kit.runtime import Runtime
 
@@ -28,11 +30,11 @@ def create() -> FastAPI:
     return create_app("cases", "OpenIRM cases", build_runtime,
                       [feeds_router, alerts_router, cases_router, evidence_router,
                        shares_router, notices_router, exports_router, activity_router,
-                       reports_router],
+                       reports_router, risk_levels_router, webhooks_router],
                       "The alert queue and triage, cases, notes, evidence, case sharing and "
                       "resolutions; notices; escalation exports; a person's activity by risk "
                       "level, the content explorer and user activity reports; the SIEM export "
-                      "feed.",
+                      "feed, risk levels and signed webhooks.",
                       binary_upload_paths=(EVIDENCE_UPLOAD_PATH,))
 
 

@@ -53,3 +53,19 @@ class CasesSettings(KitSettings):
         description="A case's activity and content window when none of its alerts carries "
                     "scoring's activity window: this many days before the case was opened, "
                     "up to now.")
+    webhook_allow_private_networks: bool | None = Field(default=None, description=(
+        "May webhook URLs point at loopback, private, link-local or other non-public "
+        "addresses? Unset: yes in development (local receivers), no in production."))
+    webhook_disable_after_failures: int = Field(default=20, ge=1, le=10_000, description=(
+        "A subscription is disabled after this many failed delivery attempts in a row "
+        "(unless it sets its own limit)."))
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60, description=(
+        "Time limit of one webhook delivery attempt (connect, send, answer)."))
+    webhook_concurrency: int = Field(default=16, ge=1, le=256, description=(
+        "Webhook deliveries in flight at once per worker."))
+
+    @property
+    def webhooks_may_reach_private(self) -> bool:
+        if self.webhook_allow_private_networks is None:
+            return self.env == "development"
+        return self.webhook_allow_private_networks

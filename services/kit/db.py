@@ -61,6 +61,15 @@ class UnitOfWork:
         self.jobs.append(PendingJob(queue, function, kwargs, job_id, coalesce_s))
 
 
+_UOW = "openirm.unit_of_work"
+
+
+def unit_of_work_of(session: AsyncSession) -> UnitOfWork | None:
+    """The unit of work a session belongs to, so code handed only the session can still
+    buffer a job for after its commit."""
+    return session.info.get(_UOW)
+
+
 async def advisory_xact_lock(session: AsyncSession, key: int) -> None:
     """Hold a transaction-scoped advisory lock: one transaction at a time does this work."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
@@ -99,6 +108,7 @@ class Database:
         """Commit on success, roll back on error; then hand buffered jobs to the queue."""
         async with self.sessionmaker() as session:
             uow = UnitOfWork(session)
+            session.info[_UOW] = uow
             try:
                 yield uow
                 await write_pending(session)

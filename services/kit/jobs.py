@@ -161,6 +161,9 @@ class ExportBuild(BaseModel):
     """Build the bundle of an escalation export."""
 
     export_id: str
+    request_id: str | None = None
+
+
 class ActivityReportBuild(BaseModel):
     """An activity report was asked for: read its person's activity into it."""
 

@@ -63,7 +63,8 @@ async def confirm(rt: Runtime, uow: UnitOfWork, caller: Caller, alert_id: uuid.U
                                                          caller.scope)
     else:
         title = body.title or f"{alert.policy_name}: {alert.alias}"
-        case = await case_service.open_case(rt, uow, actor, title, alert.subject_id, alert.alias)
+        case = await case_service.open_case(rt, uow, actor, title, alert.subject_id, alert.alias,
+                                            policy_ids=[alert.policy_id])
     alert.status, alert.case_id, alert.updated_at = "confirmed", case.id, func.now()
     await uow.session.flush()
     await record_alert_change(uow.session, alert, "updated")

@@ -25,6 +25,8 @@ from services.cases.cases.schemas import (
 )
 from services.cases.feeds.service import record_alert_change
 from services.cases.models import Case, Note
+from services.cases.risk_levels.service import recompute
+from services.cases.webhooks.events import case_changed
 from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
 from services.kit.errors import InvalidInput, InvalidParam
@@ -55,11 +57,15 @@ async def get_active_for_subject(uow: UnitOfWork, case_id: uuid.UUID,
 
 
 async def open_case(rt: Runtime, uow: UnitOfWork, actor: str, title: str,
-                    subject_id: uuid.UUID, alias: str) -> Case:
+                    subject_id: uuid.UUID, alias: str, *,
+                    policy_ids: list[uuid.UUID] | None = None) -> Case:
+    """`policy_ids`: of the alerts the case is opened for (the webhook filter)."""
     case = Case(title=title, subject_id=subject_id, alias=alias, status="active",
                 created_by=actor)
     uow.session.add(case)
     await uow.session.flush()
+    await uow.session.refresh(case)
+    await case_changed(uow.session, "case.opened", case, policy_ids or [])
     await rt.audit.record(uow.session, actor=actor, action="case.open", target=f"case:{case.id}",
                           detail={"after": {"title": title, "subject_id": str(subject_id)}})
     return case
@@ -205,12 +211,15 @@ async def close(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID
     case.resolution, case.closed_at, case.updated_at = body.action_taken, func.now(), func.now()
     if body.classification is Classification.CONFIRMED_VIOLATION:
         uow.enqueue_after_commit(CASES_QUEUE, "case.violations", coalesce_s=0.05)
-    for alert in await of_case(uow.session, case_id):
+    alerts = await of_case(uow.session, case_id)
+    for alert in alerts:
         if alert.status == "confirmed":
             alert.status, alert.updated_at = "resolved", func.now()
             await record_alert_change(uow.session, alert, "updated")
     await uow.session.flush()
     await uow.session.refresh(case)
+    await case_changed(uow.session, "case.closed", case, [a.policy_id for a in alerts])
+    await recompute(uow.session, case.subject_id)
     await rt.audit.record(uow.session, actor=actor, action="case.close", target=f"case:{case_id}",
                           detail={"before": {"status": "active"},
                                   "after": {"status": "closed",

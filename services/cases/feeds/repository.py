@@ -16,6 +16,13 @@ _RECORD = text("""
     SELECT id, :operation, policy_id, policy_name, subject_id, alias, status, severity, score,
            explanation, case_id, created_at, updated_at
     FROM cases.alert WHERE id = :alert_id
+    RETURNING alert_id, operation, policy_id, policy_name, subject_id, alias, status, severity,
+              score, explanation, case_id, detected_at, changed_at
+""")
+
+_LAST = text("""
+    SELECT status, severity, score FROM cases.alert_change WHERE alert_id = :alert_id
+    ORDER BY seq DESC LIMIT 1
 """)
 
 _COLUMNS = ("t.seq, t.alert_id, t.operation, t.policy_id, t.policy_name, t.subject_id, "
@@ -23,9 +30,14 @@ _COLUMNS = ("t.seq, t.alert_id, t.operation, t.policy_id, t.policy_name, t.subje
             "t.changed_at, t.xid::text AS xid")
 
 
-async def record(session: AsyncSession, alert_id: uuid.UUID, operation: str) -> None:
-    """Copy the alert as the database holds it now (the caller has flushed)."""
-    await session.execute(_RECORD, {"alert_id": alert_id, "operation": operation})
+async def record(session: AsyncSession, alert_id: uuid.UUID, operation: str
+                 ) -> tuple[Any | None, Any]:
+    """Copy the alert as the database holds it now (the caller has flushed); returns the
+    change recorded before this one (None for the first) and this one."""
+    previous = (await session.execute(_LAST, {"alert_id": alert_id})).first()
+    row = (await session.execute(_RECORD, {"alert_id": alert_id,
+                                           "operation": operation})).one()
+    return previous, row
 
 
 async def page(session: AsyncSession, *, after: tuple[int, int], limit: int,

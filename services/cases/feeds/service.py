@@ -27,11 +27,20 @@ O365_OPERATION = {"created": "AlertTriggered", "updated": "AlertUpdated"}
 O365_COMMENTS = {"created": "New alert", "updated": "Alert updated"}
 
 
-async def record_alert_change(session: AsyncSession, alert: Any, operation: str) -> None:
+async def record_alert_change(session: AsyncSession, alert: Any, operation: str, *,
+                              event: str | None = None) -> None:
     """Append the alert's new state to the change log, in the caller's transaction: called
-    wherever an alert is raised (`created`) or changes (`updated`)."""
+    wherever an alert is raised (`created`) or changes (`updated`). In the same transaction
+    the webhook event is written (`event` names it when the change itself does not tell,
+    e.g. `alert.triaged` for a send-for-review that keeps the status) and the person's risk
+    level is recomputed."""
+    from services.cases.risk_levels.service import recompute
+    from services.cases.webhooks.events import alert_changed
+
     await session.flush()
-    await repo.record(session, alert.id, operation)
+    previous, row = await repo.record(session, alert.id, operation)
+    await alert_changed(session, row, None if operation == "created" else previous, event)
+    await recompute(session, row.subject_id)
 
 
 def _openirm(row: Any) -> AlertChangeRead:

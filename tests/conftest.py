@@ -198,11 +198,31 @@ def api(stack: Stack) -> Api:
 
 
 @pytest.fixture(scope="module")
-def policy(api: Api) -> dict:
-    """A departing-users policy for the tests of one module."""
-    from tests.factories import create_policy
+def policy(api: Api) -> Iterator[dict]:
+    """A departing-users policy over everyone for the tests of one module, deactivated
+    after them."""
+    from tests.factories import UNSCOPED_POLICIES, create_policy, deactivate_policy
 
-    return create_policy(api)
+    made = create_policy(api)
+    UNSCOPED_POLICIES.remove(made["id"])
+    yield made
+    deactivate_policy(api, made["id"])
+
+
+@pytest.fixture(autouse=True)
+def _unscoped_policies_end_with_their_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A policy over everyone that a test made is deactivated when the test ends: otherwise
+    it keeps raising alerts about the fresh people of every later test on the shared stack
+    (their risk levels, webhook events and queues would not be theirs alone)."""
+    from tests.factories import UNSCOPED_POLICIES, deactivate_policy
+
+    UNSCOPED_POLICIES.clear()
+    yield
+    if UNSCOPED_POLICIES:
+        api = request.getfixturevalue("api")
+        for policy_id in UNSCOPED_POLICIES:
+            deactivate_policy(api, policy_id)
+        UNSCOPED_POLICIES.clear()
 
 
 @pytest.fixture

@@ -46,6 +46,11 @@ def enable_indicators(api: Api, *keys: str) -> None:
                       json={"enabled": True}).raise_for_status()
 
 
+# Policies over everyone made by the running test: tests/conftest.py deactivates them when
+# the test ends, so they raise no alerts about the people of later tests on the same stack.
+UNSCOPED_POLICIES: list[str] = []
+
+
 def create_policy(api: Api, **overrides: Any) -> dict:
     enable_indicators(api)
     # No boosters unless asked: tests assert exact points (boosters have their own tests).
@@ -53,7 +58,16 @@ def create_policy(api: Api, **overrides: Any) -> dict:
             "boosters": [], **overrides}
     resp = httpx.post(f"{api.scoring}/policies", headers=api.auth(api.admin_token()), json=body)
     resp.raise_for_status()
+    if (body.get("scope") or {}).get("kind", "all") == "all":
+        UNSCOPED_POLICIES.append(resp.json()["id"])
     return resp.json()
+
+
+def deactivate_policy(api: Api, policy_id: str) -> None:
+    resp = httpx.post(f"{api.scoring}/policies/{policy_id}/deactivate",
+                      headers=api.auth(api.admin_token()))
+    if resp.status_code != 404:  # a test may have deleted it
+        resp.raise_for_status()
 
 
 def ingest(api: Api, events: list[dict], token: str | None = None) -> dict:

@@ -160,6 +160,7 @@ ALLOWED: dict[str, set[str]] = {
     "activity_reports:share": {"Investigator"},
     "activity_reports:unshare": {"Investigator"},
     "activity_reports:add_to_policy": {"Investigator"},
+    "activity_reports:benign": {"Investigator"},
     "risk_levels:list": {*READERS, "service"},
     "risk_levels:get": {*READERS, "service"},
     "risk_levels:feed": {*READERS, "service"},

@@ -150,6 +150,8 @@ class NoticeTemplate(SQLModel, table=True):
     updated_by: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_ts())
     updated_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
 class WebhookSubscription(SQLModel, table=True):
     """Where to send which events, and the secret they are signed with (shown once)."""
 
@@ -227,6 +229,8 @@ class Export(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=_ts())
     updated_at: datetime | None = Field(default=None, sa_column=_ts())
     finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
 class ActivityReport(SQLModel, table=True):
     """A user activity report: one person's activity in a window of up to 90 days, built by a
     job (state queued → running → ready or failed, with progress), seen only by its creator
@@ -262,6 +266,8 @@ class ExportBundle(SQLModel, table=True):
     export_id: uuid.UUID = Field(sa_column=Column(
         Uuid, ForeignKey("cases.export.id", ondelete="CASCADE"), primary_key=True))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class Evidence(SQLModel, table=True):
     """What was attached to a case (immutable: a trigger refuses UPDATE and DELETE); the bytes
     live in `evidence_content`, so listing never loads them."""
@@ -301,6 +307,8 @@ class CaseShare(SQLModel, table=True):
     reason: str = Field(sa_column=Column(String(500), nullable=False))
     shared_by: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
 class ActivityReportShare(SQLModel, table=True):
     __tablename__ = "activity_report_share"
     __table_args__ = (Index("ix_activity_report_share_account", "account"),
@@ -328,6 +336,8 @@ class ActivityReportItem(SQLModel, table=True):
     risk_level: str = Field(sa_column=Column(String(8), nullable=False))
     attributes: dict[str, Any] = Field(default_factory=dict,
                                        sa_column=Column(JSONB, nullable=False))
+
+
 class WebhookEvent(SQLModel, table=True):
     """Append-only outbox: each event written in the transaction of the change it tells of."""
 

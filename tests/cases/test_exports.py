@@ -70,6 +70,12 @@ async def test_analyst_export_is_signed_pseudonymous_and_verifiable(
     case_id = person["case_id"]
     await http.post(f"{api.cases}/cases/{case_id}/notes", headers=analyst,
                     json={"body": "Spoke to the manager."})
+    attached = await http.post(f"{api.cases}/cases/{case_id}/evidence", headers=analyst,
+                               files={"file": ("hr-letter.txt", b"Resignation accepted.\n",
+                                               "text/plain")},
+                               data={"description": "HR's letter"})
+    assert attached.status_code == 201, attached.text
+    evidence = attached.json()
     export = await _ready(api, http, analyst, case_id)
     assert export["content_included"] is False
     resp = await http.get(f"{api.cases}/cases/{case_id}/exports/{export['id']}/bundle",
@@ -80,8 +86,14 @@ async def test_analyst_export_is_signed_pseudonymous_and_verifiable(
     verdict = verify(bundle, key)
     assert verdict.ok, verdict.problems
     files = _files(bundle)
+    evidence_path = f"evidence/{evidence['id']}-hr-letter.txt"
     assert set(files) == {"case.json", "alerts.json", "notes.json", "notices.json",
-                          "activities.json", "audit.json", "manifest.json", "manifest.sig"}
+                          "evidence.json", evidence_path, "activities.json", "audit.json",
+                          "manifest.json", "manifest.sig"}
+    assert files[evidence_path] == b"Resignation accepted.\n"
+    listed = json.loads(files["evidence.json"])
+    assert [(e["path"], e["sha256"], e["description"]) for e in listed] == [
+        (evidence_path, evidence["sha256"], "HR's letter")]
     manifest = json.loads(files["manifest.json"])
     assert manifest["pseudonymous"] is True and manifest["case_id"] == case_id
     assert {f["name"] for f in manifest["files"]} == set(files) - {"manifest.json",
@@ -129,9 +141,13 @@ async def test_analyst_export_is_signed_pseudonymous_and_verifiable(
     assert verify(_rezip(forged), key).problems == [
         f"the signature of manifest.json does not hold for this public key "
         f"(key {manifest['signing_key_id']})"]
-    # A byte flipped in the ZIP as stored is caught as well.
+    # A byte flipped in a file's data as stored in the ZIP is caught as well.
     raw = bytearray(bundle)
-    raw[len(raw) // 3] ^= 0xFF
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        info = zf.getinfo("alerts.json")
+    name_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little")
+    extra_len = int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    raw[info.header_offset + 30 + name_len + extra_len + info.compress_size // 2] ^= 0xFF
     assert not verify(bytes(raw), key).ok
 
 

@@ -22,6 +22,7 @@ from tests.factories import (
     person_email,
     subject_of,
     wait_for_alert,
+    wait_for_score,
 )
 
 
@@ -210,8 +211,9 @@ async def test_case_activity_and_the_content_explorer(api: Api,
     refused = await http.get(f"{api.cases}/cases/{case_id}/content", headers=analyst)
     assert refused.status_code == 403
     viewer_id, viewer_token = api.new_account("CaseViewer")
-    await http.put(f"{api.identity}/accounts/{viewer_id}/scope",
-                   headers=api.auth(api.admin_token()), json={"case_ids": [case_id]})
+    shared = await http.post(f"{api.cases}/cases/{case_id}/viewers", headers=inv,
+                             json={"account_id": viewer_id, "reason": "HR contact"})
+    assert shared.status_code == 201, shared.text
     viewer = api.auth(viewer_token)
     assert (await http.get(f"{api.cases}/cases/{case_id}", headers=viewer)).status_code == 200
     for path in ("activity", "content"):
@@ -381,3 +383,77 @@ async def test_report_windows_are_checked(api: Api, http: httpx.AsyncClient, cha
                            headers=api.auth(api.token("Investigator")), json=body)
     assert resp.status_code == 422, resp.text
     assert resp.json()["invalid_params"][0]["field"] == field
+
+
+async def test_marking_report_activities_benign_and_exclusions_on_the_timeline(
+        api: Api, http: httpx.AsyncClient) -> None:
+    """From the report, the USB copies are marked benign: scoring stops counting them (the
+    score falls), the report and the person's timeline keep them, marked, at level none;
+    a suppression rule's activity is marked on the timeline the same way."""
+    subject, policy, alert = await _story(api)
+    _, token = api.new_account("Investigator")
+    inv = api.auth(token)
+    now = datetime.now(UTC)
+    created = await http.post(f"{api.cases}/activity-reports", headers=inv, json={
+        "subject_id": subject, "from": (now - timedelta(days=5)).isoformat(),
+        "to": now.isoformat()})
+    report = created.json()
+    await _wait_ready(api, http, inv, report["id"])
+    url = f"{api.cases}/activity-reports/{report['id']}"
+    items = (await http.get(f"{url}/activities", headers=inv, params={"limit": 100})
+             ).json()["items"]
+    usb = [i["id"] for i in items if i["type"] == "device.file_copied_to_usb"]
+    assert len(usb) == 12 and all(i["excluded"] == [] for i in items)
+
+    refused = await http.post(f"{url}/benign", headers=inv, json={
+        "event_ids": [usb[0], "not-in-this-report"], "reason": "approved backup"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["invalid_params"] == [
+        {"field": "event_ids.1", "reason": "not-in-this-report is not in the report"}]
+    analyst = api.auth(api.token("Analyst"))
+    assert (await http.post(f"{url}/benign", headers=analyst, json={
+        "event_ids": usb, "reason": "approved backup"})).status_code == 403
+
+    marked = await http.post(f"{url}/benign", headers=inv,
+                             json={"event_ids": usb, "reason": "approved backup"})
+    assert marked.status_code == 200, marked.text
+    assert sorted(marked.json()["marked"]) == sorted(usb)
+    again = (await http.post(f"{url}/benign", headers=inv,
+                             json={"event_ids": usb[:2], "reason": "approved backup"})).json()
+    assert again["marked"] == [] and sorted(again["already_marked"]) == sorted(usb[:2])
+
+    deadline = time.monotonic() + 20  # scoring lists them once its re-count job has run
+    while True:
+        after = {i["id"]: i for i in (await http.get(f"{url}/activities", headers=inv,
+                                                     params={"limit": 100})).json()["items"]}
+        if all(after[e]["excluded"] for e in usb) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    for event_id in usb:
+        assert after[event_id]["risk_level"] == "none"
+        assert [e["kind"] for e in after[event_id]["excluded"]] == ["benign"]
+    rows = await audit_rows(api, "activity_report.benign", f"activity_report:{report['id']}")
+    assert sorted(len(r["detail"]["marked"]) for r in rows) == [0, 12]
+    # Scoring stopped counting them: the score falls below what it was with them.
+    await wait_for_score(api, policy["id"], subject, lambda s: s["score"] < alert["score"])
+
+    rule = await http.post(f"{api.scoring}/suppressions", headers=inv, json={
+        "subject_id": subject, "activity_types": ["device.file_uploaded_to_cloud"],
+        "reason": "sanctioned migration", "since": (now - timedelta(days=1)).isoformat(),
+        "until": (now + timedelta(days=7)).isoformat()})
+    assert rule.status_code == 201, rule.text
+    deadline = time.monotonic() + 20  # scoring re-counts the person in a job after commit
+    while True:
+        timeline = (await http.get(f"{api.cases}/people/{subject}/activity", headers=inv,
+                                   params={"limit": 100})).json()["items"]
+        kinds = {i["type"]: {e["kind"] for e in i["excluded"]} for i in timeline}
+        if kinds["device.file_uploaded_to_cloud"] or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    assert kinds["device.file_copied_to_usb"] == {"benign"}
+    assert kinds["device.file_uploaded_to_cloud"] == {"suppression"}
+    assert kinds["hr.resignation"] == set()
+    suppressed = [i for i in timeline if i["type"] == "device.file_uploaded_to_cloud"]
+    assert len(suppressed) == 12 and all(i["risk_level"] == "none" for i in suppressed)
+    assert all(e["suppression_id"] == rule.json()["id"]
+               for i in suppressed for e in i["excluded"])

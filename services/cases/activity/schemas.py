@@ -30,6 +30,14 @@ class Contribution(BaseModel):
     alert_ids: list[uuid.UUID] = Field(description="Alerts whose explanation holds the row.")
 
 
+class Exclusion(BaseModel):
+    """Why scoring does not count an activity: a suppression rule or a benign mark."""
+
+    kind: str = Field(description="suppression or benign")
+    suppression_id: uuid.UUID | None = None
+    benign_mark_id: uuid.UUID | None = None
+
+
 class PersonActivity(BaseModel):
     id: str
     subject_id: uuid.UUID
@@ -44,6 +52,9 @@ class PersonActivity(BaseModel):
     content_visible: bool
     risk_level: RiskLevel
     policies: list[uuid.UUID] = Field(description="Policies whose score counted it.")
+    excluded: list[Exclusion] = Field(default_factory=list, description=(
+        "The suppression rules or benign marks covering it: it stays on the timeline, "
+        "marked, but scoring does not count it, so its risk level is none."))
 
 
 class PersonActivityPage(BaseModel):

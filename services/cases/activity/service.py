@@ -25,6 +25,7 @@ from services.cases.activity.schemas import (
     ContentKind,
     ContentPage,
     Contribution,
+    Exclusion,
     PersonActivity,
     PersonActivityPage,
     PolicyDayScore,
@@ -102,21 +103,49 @@ async def explanations(rt: Runtime, uow: UnitOfWork, subject_id: uuid.UUID
     return out, scores, alerts
 
 
+async def exclusions(rt: Runtime, subject_id: uuid.UUID, start: datetime, end: datetime
+                     ) -> dict[str, list[Exclusion]]:
+    """The person's events in [start, end) that scoring leaves out (suppressed or marked
+    benign), from scoring's excluded-event list, by event id."""
+    out: dict[str, list[Exclusion]] = {}
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(),
+                                  "limit": 1000} | ({"cursor": cursor} if cursor else {})
+        page = await rt.scoring.request("GET", f"/subjects/{subject_id}/excluded-events",
+                                        params=params)
+        for e in page["items"]:
+            out.setdefault(e["event_id"], []).append(Exclusion(
+                kind=e["kind"], suppression_id=e.get("suppression_id"),
+                benign_mark_id=e.get("benign_mark_id")))
+        cursor = page.get("next_cursor")
+        if not cursor or len(out) >= MAX_CONTENT_SCAN:
+            return out
+
+
 @dataclass
 class Context:
     explanations: list[levels.Explanation]
     catalogue: levels.Catalogue
     scores: list[dict] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    excluded: dict[str, list[Exclusion]] = field(default_factory=dict)
 
     def assess(self, a: dict[str, Any]) -> levels.Found:
+        """The rows that counted the activity; none for one scoring leaves out."""
+        if a["id"] in self.excluded:
+            return levels.Found()
         return levels.assess(self.explanations, self.catalogue, a["type"], a["category"],
                              datetime.fromisoformat(a["occurred_at"]))
 
 
-async def context(rt: Runtime, uow: UnitOfWork, subject_id: uuid.UUID) -> Context:
+async def context(rt: Runtime, uow: UnitOfWork, subject_id: uuid.UUID,
+                  window: tuple[datetime, datetime] | None = None) -> Context:
+    """What levels the person's activities: explanations, the catalogue and, for activities
+    in `window`, the exclusions."""
     found, scores, alerts = await explanations(rt, uow, subject_id)
-    return Context(found, await catalogue(rt), scores, alerts)
+    excluded = await exclusions(rt, subject_id, *window) if window else {}
+    return Context(found, await catalogue(rt), scores, alerts, excluded)
 
 
 # --- Ingest's activity ----------------------------------------------------------------------
@@ -138,13 +167,14 @@ async def activity_page(rt: Runtime, token: str | None, subject_id: uuid.UUID, s
     return await rt.ingest.request("GET", "/activity", token=token, params=params)
 
 
-def _item(a: dict[str, Any], found: levels.Found) -> PersonActivity:
+def _item(a: dict[str, Any], found: levels.Found, ctx: Context) -> PersonActivity:
     return PersonActivity(
         id=a["id"], subject_id=a["subject_id"], alias=a["alias"], type=a["type"],
         category=a["category"], group=a["group"], source=source_of(a),
         occurred_at=a["occurred_at"], attributes=a["attributes"],
         content_visible=a["content_visible"], risk_level=RiskLevel(found.level),
-        policies=sorted({uuid.UUID(r["policy_id"]) for r in found.rows.values()}))
+        policies=sorted({uuid.UUID(r["policy_id"]) for r in found.rows.values()}),
+        excluded=ctx.excluded.get(a["id"], []))
 
 
 def source_of(a: dict[str, Any]) -> str:
@@ -173,7 +203,7 @@ async def list_activity(rt: Runtime, uow: UnitOfWork, scope: AccessScope, token:
     start, end = window(since, until, MAX_LIST_DAYS,
                         default_since=default_window[0] if default_window else None,
                         default_until=default_window[1] if default_window else None)
-    ctx = await context(rt, uow, subject_id)
+    ctx = await context(rt, uow, subject_id, (start, end))
     wanted = {r.value for r in risk_levels}
     items: list[PersonActivity] = []
     scanned, next_cursor = 0, cursor
@@ -185,7 +215,7 @@ async def list_activity(rt: Runtime, uow: UnitOfWork, scope: AccessScope, token:
             found = ctx.assess(a)
             if wanted and found.level not in wanted:
                 continue
-            items.append(_item(a, found))
+            items.append(_item(a, found, ctx))
             if len(items) == limit:
                 # ingest's cursor for "after this one": the kit's [occurred_at, id].
                 more = a is not page["items"][-1] or page["next_cursor"]
@@ -219,7 +249,7 @@ async def chart(rt: Runtime, uow: UnitOfWork, scope: AccessScope, token: str,
                 ) -> ActivityChart:
     scope.check(subject_id)
     start, end = window(since, until, MAX_CHART_DAYS)
-    ctx = await context(rt, uow, subject_id)
+    ctx = await context(rt, uow, subject_id, (start, end))
     counts: dict[Any, Counter[str]] = {}
     for a in await all_activity(rt, token, subject_id, start, end, MAX_CONTENT_SCAN):
         day = datetime.fromisoformat(a["occurred_at"]).astimezone(UTC).date()
@@ -256,10 +286,11 @@ async def detail(rt: Runtime, uow: UnitOfWork, scope: AccessScope, token: str,
         if exc.status == 404:
             raise ActivityNotFound("no such activity of this person") from None
         raise
-    ctx = await context(rt, uow, subject_id)
+    at = datetime.fromisoformat(a["occurred_at"])
+    ctx = await context(rt, uow, subject_id, (at, at + timedelta(microseconds=1)))
     found = ctx.assess(a)
     fed = {i for r in found.rows.values() for i in r["alert_ids"]}
-    item = _item(a, found)
+    item = _item(a, found, ctx)
     return ActivityDetail(
         **item.model_dump(),
         contributions=[Contribution(**r) for r in sorted(

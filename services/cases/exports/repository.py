@@ -5,7 +5,15 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.cases.models import Alert, Export, ExportBundle, Note, Notice
+from services.cases.models import (
+    Alert,
+    Evidence,
+    EvidenceContent,
+    Export,
+    ExportBundle,
+    Note,
+    Notice,
+)
 
 
 async def get(session: AsyncSession, export_id: uuid.UUID, *, for_update: bool = False
@@ -40,3 +48,13 @@ async def notes(session: AsyncSession, case_id: uuid.UUID) -> list[Note]:
 async def notices(session: AsyncSession, case_id: uuid.UUID) -> list[Notice]:
     return list((await session.execute(select(Notice).where(Notice.case_id == case_id)
                                        .order_by(Notice.created_at, Notice.id))).scalars())
+
+
+async def evidence(session: AsyncSession, case_id: uuid.UUID) -> list[Evidence]:
+    return list((await session.execute(select(Evidence).where(Evidence.case_id == case_id)
+                                       .order_by(Evidence.created_at, Evidence.id))).scalars())
+
+
+async def evidence_content(session: AsyncSession, evidence_id: uuid.UUID) -> bytes:
+    return (await session.execute(select(EvidenceContent.content)
+                                  .where(EvidenceContent.evidence_id == evidence_id))).scalar_one()

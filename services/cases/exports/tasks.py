@@ -1,6 +1,7 @@
 """Building an escalation bundle: a list of sections, each one file, built in order with the
 progress recorded after each, then the manifest and its signature. Sections are plain
-functions of the build context, so a new one (e.g. evidence) is one entry in SECTIONS."""
+functions of the build context, so a new one is one entry in SECTIONS; a section makes one
+file, or several (evidence: its list plus each attached file under `evidence/`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -129,12 +131,31 @@ async def audit_section(ctx: BuildContext) -> bytes:
     return fmt.to_json([rows[s] for s in sorted(rows)])
 
 
-Section = tuple[str, Callable[[BuildContext], Awaitable[bytes | None]]]
+async def evidence_section(ctx: BuildContext) -> dict[str, bytes]:
+    """The files attached to the case, each under `evidence/<id>-<file name>` with its
+    recorded SHA-256 checked again, and `evidence.json` listing them."""
+    files: dict[str, bytes] = {}
+    listed = []
+    async with ctx.rt.db.unit_of_work() as uow:
+        for item in await repo.evidence(uow.session, uuid.UUID(str(ctx.case["id"]))):
+            data = await repo.evidence_content(uow.session, item.id)
+            if hashlib.sha256(data).hexdigest() != item.sha256:
+                raise ValueError(f"evidence {item.id} does not match its recorded SHA-256")
+            path = f"evidence/{item.id}-{PurePosixPath(item.filename).name}"
+            files[path] = data
+            listed.append({**_row(item, "id", "filename", "content_type", "size", "sha256",
+                                  "description", "added_by", "created_at"), "path": path})
+    files["evidence.json"] = fmt.to_json(listed)
+    return files
+
+
+Section = tuple[str, Callable[[BuildContext], Awaitable[bytes | dict[str, bytes] | None]]]
 SECTIONS: list[Section] = [
     ("case.json", case_section),
     ("alerts.json", alerts_section),
     ("notes.json", notes_section),
     ("notices.json", notices_section),
+    ("evidence.json", evidence_section),
     ("activities.json", activities_section),
     ("content.json", content_section),
     ("audit.json", audit_section),
@@ -183,7 +204,9 @@ async def build_export(rt: Runtime, export_id: str) -> str:
         files: dict[str, bytes] = {}
         for i, (name, build) in enumerate(SECTIONS):
             data = await build(ctx)
-            if data is not None:
+            if isinstance(data, dict):
+                files.update(data)
+            elif data is not None:
                 files[name] = data
             await _progress(rt, eid, progress=min(95, int(100 * (i + 1) / (len(SECTIONS) + 1))))
         header = {"export_id": str(eid), "case_id": str(ctx.case["id"]),

@@ -1,4 +1,4 @@
-from services.kit.errors import Forbidden, NotFound
+from services.kit.errors import Conflict, Forbidden, NotFound
 
 
 class ReportNotFound(NotFound):
@@ -11,3 +11,7 @@ class NotReportOwner(Forbidden):
 
 class ShareNotFound(NotFound):
     code = "activity_report_share_not_found"
+
+
+class ReportNotReady(Conflict):
+    code = "activity_report_not_ready"

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, tuple_
+from sqlalchemy import delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,3 +100,18 @@ async def stale(session: AsyncSession, queued_s: int, running_s: int, limit: int
         & (ActivityReport.updated_at < now - func.make_interval(0, 0, 0, 0, 0, 0, running_s))
     )).order_by(ActivityReport.created_at).limit(limit))
     return list(rows.scalars())
+
+
+async def present(session: AsyncSession, report_id: uuid.UUID, event_ids: list[str]
+                  ) -> set[str]:
+    """Which of these event ids the report holds."""
+    rows = await session.execute(select(ActivityReportItem.event_id).where(
+        ActivityReportItem.report_id == report_id, ActivityReportItem.event_id.in_(event_ids)))
+    return set(rows.scalars())
+
+
+async def set_level(session: AsyncSession, report_id: uuid.UUID, event_ids: list[str],
+                    level: str) -> None:
+    await session.execute(update(ActivityReportItem).where(
+        ActivityReportItem.report_id == report_id, ActivityReportItem.event_id.in_(event_ids)
+    ).values(risk_level=level))

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from services.cases.activity.schemas import RiskLevel
 from services.cases.reports import service
 from services.cases.reports.schemas import (
+    BenignCreate,
+    BenignResult,
     MembershipCreate,
     MembershipRead,
     ReportActivityPage,
@@ -55,12 +57,13 @@ async def get_report(uow: UoW, report_id: uuid.UUID, caller: Reader) -> ReportSu
 @router.get("/activity-reports/{report_id}/activities",
             operation_id="activity_reports:activities", response_model=ReportActivityPage,
             responses=problem_responses(401, 403, 404, 422))
-async def report_activities(uow: UoW, report_id: uuid.UUID, caller: Reader,
+async def report_activities(rt: RuntimeDep, uow: UoW, report_id: uuid.UUID, caller: Reader,
                             risk_level: Annotated[list[RiskLevel] | None, Query()] = None,
                             cursor: str | None = None, limit: Limit = 50
                             ) -> ReportActivityPage:
-    """The report's activities, newest first, optionally of some risk levels."""
-    return await service.activities(uow, caller, report_id,
+    """The report's activities, newest first, optionally of some risk levels; each marked
+    with the suppression rules and benign marks that cover it."""
+    return await service.activities(rt, uow, caller, report_id,
                                     [r.value for r in risk_level or []], cursor, limit)
 
 
@@ -87,3 +90,14 @@ async def add_to_policy(rt: RuntimeDep, uow: UoW, report_id: uuid.UUID,
                         body: MembershipCreate, caller: Writer) -> MembershipRead:
     """Add the report's person to a policy for up to 30 days (scoring's manual triggering)."""
     return await service.add_to_policy(rt, uow, caller, report_id, body)
+
+
+@router.post("/activity-reports/{report_id}/benign", operation_id="activity_reports:benign",
+             response_model=BenignResult,
+             responses=problem_responses(401, 403, 404, 409, 422))
+async def mark_benign(rt: RuntimeDep, uow: UoW, report_id: uuid.UUID, body: BenignCreate,
+                      caller: Writer, token: Annotated[str, Depends(caller_token)]
+                      ) -> BenignResult:
+    """Mark up to 500 of the report's activities benign: scoring stops counting them (its
+    benign marks, asked with the caller's token) and re-scores the person."""
+    return await service.mark_benign(rt, uow, caller, token, report_id, body)

@@ -85,8 +85,17 @@ class ReportActivity(BaseModel):
     type: str
     category: str
     source: str
-    risk_level: RiskLevel
+    risk_level: RiskLevel = Field(description="As the report's job found it, or none once "
+                                  "marked benign from the report.")
     attributes: dict[str, Any] = Field(description="Without content (names, paths, URLs).")
+    excluded: list[ReportExclusion] = Field(default_factory=list, description=(
+        "Suppression rules or benign marks covering it now: scoring does not count it."))
+
+
+class ReportExclusion(BaseModel):
+    kind: str = Field(description="suppression or benign")
+    suppression_id: uuid.UUID | None = None
+    benign_mark_id: uuid.UUID | None = None
 
 
 class ReportActivityPage(BaseModel):
@@ -119,3 +128,16 @@ class MembershipRead(BaseModel):
     starts_on: date
     until: date
     active: bool
+
+
+class BenignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_ids: list[str] = Field(min_length=1, max_length=500, description=(
+        "Activities of this report, marked benign: scoring stops counting them."))
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class BenignResult(BaseModel):
+    marked: list[str] = Field(description="Event ids marked by this request.")
+    already_marked: list[str] = Field(description="Event ids that were marked before.")

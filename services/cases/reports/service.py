@@ -5,19 +5,28 @@ keeps it with a summary. Only the creator and the investigators it is shared wit
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from services.cases.activity.service import exclusions
 from services.cases.models import ActivityReport
 from services.cases.reports import repository as repo
-from services.cases.reports.exceptions import NotReportOwner, ReportNotFound, ShareNotFound
+from services.cases.reports.exceptions import (
+    NotReportOwner,
+    ReportNotFound,
+    ReportNotReady,
+    ShareNotFound,
+)
 from services.cases.reports.schemas import (
+    BenignCreate,
+    BenignResult,
     DayLevelCount,
     MembershipCreate,
     MembershipRead,
     ReportActivity,
     ReportActivityPage,
     ReportCreate,
+    ReportExclusion,
     ReportPage,
     ReportRead,
     ReportSummary,
@@ -117,16 +126,23 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
         raise InvalidInput("cursor is not valid", code="invalid_cursor") from None
 
 
-async def activities(uow: UnitOfWork, caller: Caller, report_id: uuid.UUID,
+async def activities(rt: Runtime, uow: UnitOfWork, caller: Caller, report_id: uuid.UUID,
                      risk_levels: list[str], cursor: str | None, limit: int
                      ) -> ReportActivityPage:
-    await visible(uow, caller, report_id)
+    """A page of the report's activities, each marked with the suppression rules and benign
+    marks that cover it now (scoring's excluded-event list for the page's span)."""
+    report = await visible(uow, caller, report_id)
     rows = await repo.items(uow.session, report_id, risk_levels, _after(cursor), limit + 1)
+    more, rows = len(rows) > limit, rows[:limit]
+    excluded = await exclusions(rt, report.subject_id, rows[-1].occurred_at,
+                                rows[0].occurred_at + timedelta(microseconds=1)) if rows else {}
     items = [ReportActivity(id=r.event_id, occurred_at=r.occurred_at, type=r.type,
                             category=r.category, source=r.source, risk_level=r.risk_level,
-                            attributes=r.attributes) for r in rows[:limit]]
-    nxt = (encode_cursor([items[-1].occurred_at.isoformat(), items[-1].id])
-           if len(rows) > limit else None)
+                            attributes=r.attributes,
+                            excluded=[ReportExclusion(**e.model_dump())
+                                      for e in excluded.get(r.event_id, [])])
+             for r in rows]
+    nxt = encode_cursor([items[-1].occurred_at.isoformat(), items[-1].id]) if more else None
     return ReportActivityPage(items=items, next_cursor=nxt)
 
 
@@ -186,3 +202,32 @@ async def add_to_policy(rt: Runtime, uow: UnitOfWork, caller: Caller, report_id:
                                   "until": member["until"]})
     return MembershipRead.model_validate(member)
 
+
+
+async def mark_benign(rt: Runtime, uow: UnitOfWork, caller: Caller, token: str,
+                      report_id: uuid.UUID, body: BenignCreate) -> BenignResult:
+    """Mark activities of a ready report benign: scoring (asked with the caller's own token,
+    so its own role check and audit apply) stops counting them and re-scores the person;
+    the report shows them at level none from now on."""
+    report = await visible(uow, caller, report_id, for_update=True)
+    if report.state != "ready":
+        raise ReportNotReady("the report is not ready yet",
+                             extra={"current_status": report.state})
+    wanted = list(dict.fromkeys(body.event_ids))
+    held = await repo.present(uow.session, report.id, wanted)
+    missing = [(i, e) for i, e in enumerate(body.event_ids) if e not in held]
+    if missing:
+        raise InvalidInput("event_ids: not activities of this report",
+                           code="not_in_report", extra={"invalid_params": [
+                               {"field": f"event_ids.{i}", "reason": f"{e} is not in the report"}
+                               for i, e in missing]})
+    result = await rt.scoring.request(
+        "POST", f"/subjects/{report.subject_id}/benign-activities", token=token,
+        json={"event_ids": wanted, "reason": body.reason, "report_id": str(report.id)})
+    marked = [m["event_id"] for m in result["marked"]]
+    await repo.set_level(uow.session, report.id, wanted, "none")
+    await rt.audit.record(uow.session, actor=caller.principal.subject,
+                          action="activity_report.benign", target=f"activity_report:{report.id}",
+                          detail={"event_ids": wanted, "reason": body.reason,
+                                  "marked": marked})
+    return BenignResult(marked=marked, already_marked=result["already_marked"])

@@ -32,7 +32,7 @@ async def build_report(rt: Runtime, report_id: str, *, restart: bool = False) ->
         subject, start, end = report.subject_id, report.window_from, report.window_to
     try:
         async with rt.db.unit_of_work() as uow:
-            ctx = await activity.context(rt, uow, subject)
+            ctx = await activity.context(rt, uow, subject, (start, end))
         by_day: Counter[tuple[str, str]] = Counter()
         by_category: Counter[str] = Counter()
         by_type: Counter[str] = Counter()

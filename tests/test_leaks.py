@@ -32,6 +32,8 @@ POST_BODIES = {
     "alerts:dismiss": {"reason": "false_positive", "comment": "checked"},
     "alerts:dismiss_many": {"alert_ids": ["00000000-0000-4000-8000-000000000000"],
                             "reason": "other"},
+    "alerts:review": {"reviewer": "00000000-0000-4000-8000-000000000000",
+                      "comment": "please look"},
     "cases:add_note": {"body": "looked at the timeline"},
     "cases:close": {"classification": "benign", "resolution": "explained by HR"},
 }

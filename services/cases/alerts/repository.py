@@ -1,12 +1,37 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.cases.models import Alert
+from services.cases.alerts.assistant import (
+    RELATED_POINTS_EACH,
+    RELATED_POINTS_MAX,
+    SLA_POINTS_MAX,
+)
+from services.cases.models import Alert, AlertChange, Case
 
 
 async def get(session: AsyncSession, alert_id: uuid.UUID, *, for_update: bool = False
@@ -23,22 +48,6 @@ async def lock_many(session: AsyncSession, ids: list[uuid.UUID]) -> list[Alert]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def page(session: AsyncSession, *, status: str | None, severity: str | None,
-               after: tuple[datetime, uuid.UUID] | None, limit: int,
-               subjects: list[uuid.UUID] | None = None) -> list[Alert]:
-    """`subjects`: only alerts about these people (a scoped reviewer); None for all."""
-    stmt = select(Alert).order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
-    if subjects is not None:
-        stmt = stmt.where(Alert.subject_id.in_(subjects))
-    if status:
-        stmt = stmt.where(Alert.status == status)
-    if severity:
-        stmt = stmt.where(Alert.severity == severity)
-    if after:
-        stmt = stmt.where(tuple_(Alert.created_at, Alert.id) < after)
-    return list((await session.execute(stmt)).scalars())
-
-
 async def open_or_newer(session: AsyncSession, policy_id: uuid.UUID, subject_id: uuid.UUID,
                         version: int) -> list[Alert]:
     """The open alert for this policy and person, and any alert already at this version."""
@@ -52,3 +61,159 @@ async def of_case(session: AsyncSession, case_id: uuid.UUID) -> list[Alert]:
     rows = await session.execute(select(Alert).where(Alert.case_id == case_id)
                                  .order_by(Alert.created_at))
     return list(rows.scalars())
+
+
+# --- The queue: filters, sorts and keyset pages (docs/triage.md) ------------------------------
+
+OPEN = "needs_review"
+SEVERITY_RANK = case({"high": 3, "medium": 2, "low": 1}, value=Alert.severity, else_=0)
+
+
+def sla_points_sql(as_of: datetime) -> ColumnElement:
+    """As assistant.sla_points, in SQL: 15 x the share of the SLA elapsed at `as_of`."""
+    at = literal(as_of, DateTime(timezone=True))
+    total = func.extract("epoch", Alert.sla_due_at - Alert.created_at)
+    share = func.least(1, func.greatest(0, func.extract("epoch", at - Alert.created_at) / total))
+    return case((and_(Alert.status == OPEN, Alert.sla_due_at > Alert.created_at),
+                 cast(func.floor(SLA_POINTS_MAX * share), Integer)), else_=0)
+
+
+def priority_sql(as_of: datetime) -> ColumnElement:
+    related = func.least(RELATED_POINTS_MAX, RELATED_POINTS_EACH * Alert.related_count)
+    return Alert.priority_base + related + sla_points_sql(as_of)
+
+
+def sort_key(sort: str, as_of: datetime) -> ColumnElement | None:
+    """The leading sort column before (created_at, id); None when sorting by detection."""
+    return {"detected": None, "severity": SEVERITY_RANK, "score": Alert.score,
+            "priority": priority_sql(as_of), "sla_due": Alert.sla_due_at}[sort]
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    statuses: list[str] | None = None
+    severities: list[str] | None = None
+    policy_ids: list[uuid.UUID] | None = None
+    detected_from: datetime | None = None
+    detected_to: datetime | None = None
+    risk_factors: list[str] | None = None
+    reviewer_id: uuid.UUID | None = None
+    nobody: bool = False  # `reviewer=me` from a caller that is no staff account
+    sla_breached: bool | None = None
+    subjects: list[uuid.UUID] | None = None
+
+
+def _where(stmt: Select, f: QueueFilter, as_of: datetime) -> Select:
+    if f.subjects is not None:
+        stmt = stmt.where(Alert.subject_id.in_(f.subjects))
+    if f.statuses:
+        stmt = stmt.where(Alert.status.in_(f.statuses))
+    if f.severities:
+        stmt = stmt.where(Alert.severity.in_(f.severities))
+    if f.policy_ids:
+        stmt = stmt.where(Alert.policy_id.in_(f.policy_ids))
+    if f.detected_from:
+        stmt = stmt.where(Alert.created_at >= f.detected_from)
+    if f.detected_to:
+        stmt = stmt.where(Alert.created_at < f.detected_to)
+    if f.risk_factors:
+        stmt = stmt.where(Alert.risk_factors.contains(sorted(set(f.risk_factors))))
+    if f.nobody:
+        stmt = stmt.where(false())
+    elif f.reviewer_id:
+        stmt = stmt.where(Alert.reviewer_id == f.reviewer_id)
+    if f.sla_breached is not None:
+        at = literal(as_of, DateTime(timezone=True))
+        breached = and_(Alert.status == OPEN, Alert.sla_due_at < at)
+        stmt = stmt.where(breached if f.sla_breached else not_(breached))
+    return stmt
+
+
+async def queue_page(session: AsyncSession, f: QueueFilter, *, sort: str, descending: bool,
+                     as_of: datetime, after: list[Any] | None, limit: int) -> list[Any]:
+    """Rows of (Alert, case_status, sla_points, priority, sort value), keyset-paged on
+    (sort value, created_at, id) in one direction."""
+    lead = sort_key(sort, as_of)
+    keys = [Alert.created_at, Alert.id] if lead is None else [lead, Alert.created_at, Alert.id]
+    stmt = select(Alert, Case.status.label("case_status"),
+                  sla_points_sql(as_of).label("sla_points"),
+                  priority_sql(as_of).label("priority"),
+                  (lead if lead is not None else Alert.created_at).label("sort_value")
+                  ).outerjoin(Case, Case.id == Alert.case_id)
+    stmt = _where(stmt, f, as_of)
+    if after is not None:
+        row, bound = tuple_(*keys), tuple_(*[literal(v) for v in after])
+        stmt = stmt.where(row < bound if descending else row > bound)
+    stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
+async def counts(session: AsyncSession, f: QueueFilter, as_of: datetime
+                 ) -> list[tuple[str, str, int]]:
+    stmt = _where(select(Alert.status, Alert.severity, func.count()), f, as_of)
+    rows = await session.execute(stmt.group_by(Alert.status, Alert.severity))
+    return [(r[0], r[1], r[2]) for r in rows.all()]
+
+
+async def open_histogram(session: AsyncSession, f: QueueFilter, start: datetime,
+                         end: datetime, step_s: int) -> dict[int, int]:
+    """Openings (+1 at detection) minus closings (-1 when first triaged) up to `end`, by
+    bucket: -1 for at or before `start`, k for (start + k·step, start + (k+1)·step]."""
+    at0 = literal(start, DateTime(timezone=True))
+    opened = _where(select(Alert.created_at.label("at"), literal(1).label("d")), f, end
+                    ).where(Alert.created_at <= end)
+    closed = _where(select(Alert.triaged_at.label("at"), literal(-1).label("d")), f, end
+                    ).where(Alert.triaged_at <= end)
+    return await _histogram(session, union_all(opened, closed).subquery(), at0, step_s)
+
+
+async def _histogram(session: AsyncSession, events: Any, at0: ColumnElement,
+                     step_s: int) -> dict[int, int]:
+    bucket = case((events.c.at <= at0, -1), else_=cast(func.ceil(
+        func.extract("epoch", events.c.at - at0) / step_s), Integer) - 1)
+    rows = await session.execute(select(bucket.label("b"), func.sum(events.c.d))
+                                 .group_by(text("b")))
+    return {int(b): int(n) for b, n in rows.all()}
+
+
+async def case_histogram(session: AsyncSession, subjects: list[uuid.UUID] | None,
+                         start: datetime, end: datetime, step_s: int) -> dict[int, int]:
+    """As open_histogram, for cases: +1 when opened, -1 when closed."""
+    at0 = literal(start, DateTime(timezone=True))
+    opened = select(Case.created_at.label("at"), literal(1).label("d")).where(
+        Case.created_at <= end)
+    closed = select(Case.closed_at.label("at"), literal(-1).label("d")).where(
+        Case.closed_at <= end)
+    if subjects is not None:
+        opened = opened.where(Case.subject_id.in_(subjects))
+        closed = closed.where(Case.subject_id.in_(subjects))
+    return await _histogram(session, union_all(opened, closed).subquery(), at0, step_s)
+
+
+async def history(session: AsyncSession, alert_id: uuid.UUID) -> list[AlertChange]:
+    rows = await session.execute(select(AlertChange).where(AlertChange.alert_id == alert_id)
+                                 .order_by(AlertChange.seq))
+    return list(rows.scalars())
+
+
+async def of_subject(session: AsyncSession, subject_id: uuid.UUID, *, exclude: uuid.UUID,
+                     limit: int) -> list[Alert]:
+    rows = await session.execute(
+        select(Alert).where(Alert.subject_id == subject_id, Alert.id != exclude)
+        .order_by(Alert.policy_name, Alert.policy_id, Alert.status, Alert.created_at.desc(),
+                  Alert.id).limit(limit))
+    return list(rows.scalars())
+
+
+async def link_related(session: AsyncSession, alert: Alert) -> None:
+    """A new alert: count the person's other alerts on it, and one more on each of those."""
+    result = await session.execute(
+        update(Alert).where(Alert.subject_id == alert.subject_id, Alert.id != alert.id)
+        .values(related_count=Alert.related_count + 1))
+    alert.related_count = result.rowcount or 0
+
+
+async def case_status(session: AsyncSession, case_id: uuid.UUID | None) -> str | None:
+    if case_id is None:
+        return None
+    return (await session.execute(select(Case.status).where(Case.id == case_id))).scalar()

@@ -57,8 +57,11 @@ async def _walk(http: httpx.AsyncClient, api: Api, headers: dict, params: dict,
 
 
 @pytest.fixture(scope="module")
-async def queue(api: Api) -> tuple[dict, list[dict]]:
-    return await _alerts_for(api, [{"usb": 12, "cloud": 3}, {}, {"usb": 40, "cloud": 40}])
+def queue(api: Api) -> tuple[dict, list[dict]]:
+    """Three open alerts of different sizes under a policy of their own (built in a loop of
+    its own: a module-scoped async fixture would need a module-scoped event loop)."""
+    return asyncio.run(_alerts_for(api, [{"usb": 12, "cloud": 3}, {},
+                                         {"usb": 40, "cloud": 40}]))
 
 
 async def test_alert_fields_assistant_and_history(api: Api, http: httpx.AsyncClient) -> None:

@@ -125,6 +125,11 @@ def upgrade() -> None:
            ('ix_alert_status_detected', ['status', 'created_at', 'id'], {}),
            ('ix_alert_status_sla', ['status', 'sla_due_at', 'id'], {}),
            ('ix_alert_policy_detected', ['policy_id', 'created_at'], {}),
+           ('ix_alert_severity_detected', ['severity', 'created_at', 'id'], {}),
+           ('ix_alert_score', ['score', 'created_at', 'id'], {}),
+           ('ix_alert_status_score', ['status', 'score', 'created_at', 'id'], {}),
+           ('ix_alert_status_priority', ['status', 'priority_base', 'related_count',
+                                         'created_at', 'sla_due_at', 'id'], {}),
            ('ix_alert_risk_factors', ['risk_factors'], {'postgresql_using': 'gin'}),
            ('ix_alert_reviewer', ['reviewer_id'],
             {'postgresql_where': sa.text('reviewer_id IS NOT NULL')}),
@@ -141,7 +146,9 @@ def downgrade() -> None:
     op.drop_index('ix_case_closed_at', table_name='case', schema='cases')
     op.drop_index('ix_case_created_at', table_name='case', schema='cases')
     for name in ('ix_alert_triaged_at', 'ix_alert_reviewer', 'ix_alert_risk_factors',
-                 'ix_alert_policy_detected', 'ix_alert_status_sla', 'ix_alert_status_detected',
+                 'ix_alert_status_priority', 'ix_alert_status_score', 'ix_alert_score',
+                 'ix_alert_severity_detected', 'ix_alert_policy_detected',
+                 'ix_alert_status_sla', 'ix_alert_status_detected',
                  'ix_alert_detected'):
         op.drop_index(name, table_name='alert', schema='cases')
     op.execute("DROP TRIGGER alert_triage_fields ON cases.alert")

@@ -42,6 +42,12 @@ class Alert(SQLModel, table=True):
         Index("ix_alert_status_detected", "status", "created_at", "id"),
         Index("ix_alert_status_sla", "status", "sla_due_at", "id"),
         Index("ix_alert_policy_detected", "policy_id", "created_at"),
+        Index("ix_alert_severity_detected", "severity", "created_at", "id"),
+        Index("ix_alert_score", "score", "created_at", "id"),
+        Index("ix_alert_status_score", "status", "score", "created_at", "id"),
+        # Covers the priority sort's narrow pass (docs/triage.md).
+        Index("ix_alert_status_priority", "status", "priority_base", "related_count",
+              "created_at", "sla_due_at", "id"),
         Index("ix_alert_risk_factors", "risk_factors", postgresql_using="gin"),
         Index("ix_alert_reviewer", "reviewer_id", postgresql_where=text("reviewer_id IS NOT NULL")),
         Index("ix_alert_triaged_at", "triaged_at", postgresql_where=text("triaged_at IS NOT NULL")),

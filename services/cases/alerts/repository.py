@@ -72,8 +72,10 @@ SEVERITY_RANK = case({"high": 3, "medium": 2, "low": 1}, value=Alert.severity, e
 def sla_points_sql(as_of: datetime) -> ColumnElement:
     """As assistant.sla_points, in SQL: 15 x the share of the SLA elapsed at `as_of`."""
     at = literal(as_of, DateTime(timezone=True))
-    total = func.extract("epoch", Alert.sla_due_at - Alert.created_at)
-    share = func.least(1, func.greatest(0, func.extract("epoch", at - Alert.created_at) / total))
+    # date_part gives double precision (extract's numeric is several times slower to sort by).
+    total = func.date_part("epoch", Alert.sla_due_at - Alert.created_at)
+    share = func.least(1.0, func.greatest(0.0, func.date_part("epoch", at - Alert.created_at)
+                                          / total))
     return case((and_(Alert.status == OPEN, Alert.sla_due_at > Alert.created_at),
                  cast(func.floor(SLA_POINTS_MAX * share), Integer)), else_=0)
 
@@ -129,23 +131,70 @@ def _where(stmt: Select, f: QueueFilter, as_of: datetime) -> Select:
     return stmt
 
 
-async def queue_page(session: AsyncSession, f: QueueFilter, *, sort: str, descending: bool,
-                     as_of: datetime, after: list[Any] | None, limit: int) -> list[Any]:
-    """Rows of (Alert, case_status, sla_points, priority, sort value), keyset-paged on
-    (sort value, created_at, id) in one direction."""
-    lead = sort_key(sort, as_of)
-    keys = [Alert.created_at, Alert.id] if lead is None else [lead, Alert.created_at, Alert.id]
-    stmt = select(Alert, Case.status.label("case_status"),
+SEVERITY_BY_RANK = {3: "high", 2: "medium", 1: "low"}
+
+
+def _select(as_of: datetime, sort_value: ColumnElement) -> Select:
+    return select(*Alert.__table__.c, Case.status.label("case_status"),
                   sla_points_sql(as_of).label("sla_points"),
-                  priority_sql(as_of).label("priority"),
-                  (lead if lead is not None else Alert.created_at).label("sort_value")
+                  priority_sql(as_of).label("priority"), sort_value.label("sort_value")
                   ).outerjoin(Case, Case.id == Alert.case_id)
-    stmt = _where(stmt, f, as_of)
+
+
+def _keyset(stmt: Select, keys: list[ColumnElement], after: list[Any] | None,
+            descending: bool) -> Select:
     if after is not None:
         row, bound = tuple_(*keys), tuple_(*[literal(v) for v in after])
         stmt = stmt.where(row < bound if descending else row > bound)
-    stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit)
+    return stmt.order_by(*[k.desc() if descending else k.asc() for k in keys])
+
+
+async def queue_page(session: AsyncSession, f: QueueFilter, *, sort: str, descending: bool,
+                     as_of: datetime, after: list[Any] | None, limit: int) -> list[Any]:
+    """Rows of the alert's columns plus case_status, sla_points, priority and sort_value,
+    keyset-paged on (sort value, created_at, id) in one direction (plain rows: no ORM
+    objects for a page that is only read). Each sort walks an index: by severity one
+    severity after the other; by priority (which moves with time, so no index holds it) a
+    narrow pass over a covering index picks the page's ids first."""
+    if sort == "severity":
+        return await _by_severity(session, f, descending=descending, as_of=as_of,
+                                  after=after, limit=limit)
+    lead = sort_key(sort, as_of)
+    keys = [Alert.created_at, Alert.id] if lead is None else [lead, Alert.created_at, Alert.id]
+    if sort == "priority":
+        prio = priority_sql(as_of)
+        inner = _keyset(_where(select(Alert.id.label("pid"), prio.label("p"),
+                                      Alert.created_at.label("pat")), f, as_of),
+                        [prio, Alert.created_at, Alert.id], after, descending
+                        ).limit(limit).subquery()
+        stmt = _select(as_of, inner.c.p).join(inner, inner.c.pid == Alert.id)
+        order = [inner.c.p, inner.c.pat, inner.c.pid]
+        stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in order])
+        return list((await session.execute(stmt)).all())
+    stmt = _where(_select(as_of, lead if lead is not None else Alert.created_at), f, as_of)
+    stmt = _keyset(stmt, keys, after, descending).limit(limit)
     return list((await session.execute(stmt)).all())
+
+
+async def _by_severity(session: AsyncSession, f: QueueFilter, *, descending: bool,
+                       as_of: datetime, after: list[Any] | None, limit: int) -> list[Any]:
+    ranks = sorted(SEVERITY_BY_RANK, reverse=descending)
+    start = after[0] if after is not None else None
+    rows: list[Any] = []
+    for rank in ranks:
+        severity = SEVERITY_BY_RANK[rank]
+        if start is not None and (rank > start if descending else rank < start):
+            continue
+        if f.severities and severity not in f.severities:
+            continue
+        one = QueueFilter(**{**f.__dict__, "severities": [severity]})
+        stmt = _where(_select(as_of, literal(rank, Integer)), one, as_of)
+        tail = after[1:] if after is not None and rank == start else None
+        stmt = _keyset(stmt, [Alert.created_at, Alert.id], tail, descending)
+        rows += (await session.execute(stmt.limit(limit - len(rows)))).all()
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 async def counts(session: AsyncSession, f: QueueFilter, as_of: datetime
@@ -158,36 +207,46 @@ async def counts(session: AsyncSession, f: QueueFilter, as_of: datetime
 async def open_histogram(session: AsyncSession, f: QueueFilter, start: datetime,
                          end: datetime, step_s: int) -> dict[int, int]:
     """Openings (+1 at detection) minus closings (-1 when first triaged) up to `end`, by
-    bucket: -1 for at or before `start`, k for (start + k·step, start + (k+1)·step]."""
-    at0 = literal(start, DateTime(timezone=True))
+    bucket: -1 for at or before `start` (counted, not listed), k for
+    (start + k*step, start + (k+1)*step]."""
+    before = select(
+        _where(select(func.count()).where(Alert.created_at <= start), f, end).scalar_subquery()
+        - _where(select(func.count()).where(Alert.triaged_at <= start), f, end
+                 ).scalar_subquery())
     opened = _where(select(Alert.created_at.label("at"), literal(1).label("d")), f, end
-                    ).where(Alert.created_at <= end)
+                    ).where(Alert.created_at > start, Alert.created_at <= end)
     closed = _where(select(Alert.triaged_at.label("at"), literal(-1).label("d")), f, end
-                    ).where(Alert.triaged_at <= end)
-    return await _histogram(session, union_all(opened, closed).subquery(), at0, step_s)
+                    ).where(Alert.triaged_at > start, Alert.triaged_at <= end)
+    return await _histogram(session, before, union_all(opened, closed).subquery(), start,
+                            step_s)
 
 
-async def _histogram(session: AsyncSession, events: Any, at0: ColumnElement,
+async def _histogram(session: AsyncSession, before: Select, events: Any, start: datetime,
                      step_s: int) -> dict[int, int]:
-    bucket = case((events.c.at <= at0, -1), else_=cast(func.ceil(
-        func.extract("epoch", events.c.at - at0) / step_s), Integer) - 1)
+    at0 = literal(start, DateTime(timezone=True))
+    bucket = cast(func.ceil(func.date_part("epoch", events.c.at - at0) / step_s), Integer) - 1
     rows = await session.execute(select(bucket.label("b"), func.sum(events.c.d))
                                  .group_by(text("b")))
-    return {int(b): int(n) for b, n in rows.all()}
+    out = {int(b): int(n) for b, n in rows.all()}
+    out[-1] = int((await session.execute(before)).scalar() or 0)
+    return out
 
 
 async def case_histogram(session: AsyncSession, subjects: list[uuid.UUID] | None,
                          start: datetime, end: datetime, step_s: int) -> dict[int, int]:
     """As open_histogram, for cases: +1 when opened, -1 when closed."""
-    at0 = literal(start, DateTime(timezone=True))
-    opened = select(Case.created_at.label("at"), literal(1).label("d")).where(
-        Case.created_at <= end)
-    closed = select(Case.closed_at.label("at"), literal(-1).label("d")).where(
-        Case.closed_at <= end)
-    if subjects is not None:
-        opened = opened.where(Case.subject_id.in_(subjects))
-        closed = closed.where(Case.subject_id.in_(subjects))
-    return await _histogram(session, union_all(opened, closed).subquery(), at0, step_s)
+    def scoped(stmt: Select) -> Select:
+        return stmt if subjects is None else stmt.where(Case.subject_id.in_(subjects))
+
+    before = select(
+        scoped(select(func.count()).where(Case.created_at <= start)).scalar_subquery()
+        - scoped(select(func.count()).where(Case.closed_at <= start)).scalar_subquery())
+    opened = scoped(select(Case.created_at.label("at"), literal(1).label("d")).where(
+        Case.created_at > start, Case.created_at <= end))
+    closed = scoped(select(Case.closed_at.label("at"), literal(-1).label("d")).where(
+        Case.closed_at > start, Case.closed_at <= end))
+    return await _histogram(session, before, union_all(opened, closed).subquery(), start,
+                            step_s)
 
 
 async def history(session: AsyncSession, alert_id: uuid.UUID) -> list[AlertChange]:

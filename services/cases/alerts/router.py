@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
 from services.cases.alerts import service
@@ -66,11 +66,12 @@ async def list_alerts(uow: UoW, caller: Reader, q: Filters,
                           description="Default desc; asc for sla_due (soonest first).")
                       ] = None,
                       cursor: str | None = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> AlertPage:
+                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
     """The alert queue: filtered, sorted (newest detected first by default), keyset-paged;
     a scoped reviewer sees only alerts about people of their departments or regions."""
-    return await service.list_alerts(uow, caller, q, sort=sort, order=order, cursor=cursor,
+    body = await service.list_alerts(uow, caller, q, sort=sort, order=order, cursor=cursor,
                                      limit=limit)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/alerts/counts", operation_id="alerts:counts", response_model=AlertCounts,

@@ -14,7 +14,7 @@ from services.cases.models import Alert, Case
 async def triage_times(session: AsyncSession, subjects: list[uuid.UUID] | None,
                        start: datetime, end: datetime) -> tuple[int, float | None, int]:
     """(alerts triaged in the window, mean seconds from detection, how many late)."""
-    stmt = select(func.count(), func.avg(func.extract("epoch", Alert.triaged_at
+    stmt = select(func.count(), func.avg(func.date_part("epoch", Alert.triaged_at
                                                       - Alert.created_at)),
                   func.count().filter(Alert.triaged_at > Alert.sla_due_at)
                   ).where(Alert.triaged_at > start, Alert.triaged_at <= end)
@@ -27,7 +27,7 @@ async def triage_times(session: AsyncSession, subjects: list[uuid.UUID] | None,
 async def resolve_times(session: AsyncSession, subjects: list[uuid.UUID] | None,
                         start: datetime, end: datetime) -> tuple[int, float | None]:
     """(alerts resolved by closing their case in the window, mean seconds from detection)."""
-    stmt = select(func.count(), func.avg(func.extract("epoch", Case.closed_at
+    stmt = select(func.count(), func.avg(func.date_part("epoch", Case.closed_at
                                                       - Alert.created_at))
                   ).select_from(Alert).join(Case, Case.id == Alert.case_id).where(
         Alert.status == "resolved", Case.closed_at > start, Case.closed_at <= end)

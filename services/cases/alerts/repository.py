@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     false,
@@ -69,26 +70,22 @@ OPEN = "needs_review"
 SEVERITY_RANK = case({"high": 3, "medium": 2, "low": 1}, value=Alert.severity, else_=0)
 
 
-def sla_points_sql(as_of: datetime) -> ColumnElement:
-    """As assistant.sla_points, in SQL: 15 x the share of the SLA elapsed at `as_of`."""
-    at = literal(as_of, DateTime(timezone=True))
-    # date_part gives double precision (extract's numeric is several times slower to sort by).
-    total = func.date_part("epoch", Alert.sla_due_at - Alert.created_at)
-    share = func.least(1.0, func.greatest(0.0, func.date_part("epoch", at - Alert.created_at)
-                                          / total))
-    return case((and_(Alert.status == OPEN, Alert.sla_due_at > Alert.created_at),
-                 cast(func.floor(SLA_POINTS_MAX * share), Integer)), else_=0)
-
-
-def priority_sql(as_of: datetime) -> ColumnElement:
-    related = func.least(RELATED_POINTS_MAX, RELATED_POINTS_EACH * Alert.related_count)
-    return Alert.priority_base + related + sla_points_sql(as_of)
-
-
-def sort_key(sort: str, as_of: datetime) -> ColumnElement | None:
-    """The leading sort column before (created_at, id); None when sorting by detection."""
-    return {"detected": None, "severity": SEVERITY_RANK, "score": Alert.score,
-            "priority": priority_sql(as_of), "sla_due": Alert.sla_due_at}[sort]
+# The moment the queue is computed at: a parameter of each statement ({"as_of": ...}), so
+# the expressions below are built once and their SQL compiled once.
+AS_OF = bindparam("as_of", type_=DateTime(timezone=True))
+# As assistant.sla_points, in SQL: 15 x the share of the SLA elapsed at `as_of`. date_part
+# gives double precision (extract's numeric is several times slower to sort by).
+SLA_POINTS = case(
+    (and_(Alert.status == OPEN, Alert.sla_due_at > Alert.created_at),
+     cast(func.floor(SLA_POINTS_MAX * func.least(1.0, func.greatest(0.0, func.date_part(
+         "epoch", AS_OF - Alert.created_at) / func.date_part(
+         "epoch", Alert.sla_due_at - Alert.created_at)))), Integer)), else_=0)
+PRIORITY = (Alert.priority_base
+            + func.least(RELATED_POINTS_MAX, RELATED_POINTS_EACH * Alert.related_count)
+            + SLA_POINTS)
+SORT_KEYS: dict[str, ColumnElement | None] = {
+    "detected": None, "severity": SEVERITY_RANK, "score": Alert.score, "priority": PRIORITY,
+    "sla_due": Alert.sla_due_at}
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ class QueueFilter:
     subjects: list[uuid.UUID] | None = None
 
 
-def _where(stmt: Select, f: QueueFilter, as_of: datetime) -> Select:
+def _where(stmt: Select, f: QueueFilter) -> Select:
     if f.subjects is not None:
         stmt = stmt.where(Alert.subject_id.in_(f.subjects))
     if f.statuses:
@@ -125,8 +122,7 @@ def _where(stmt: Select, f: QueueFilter, as_of: datetime) -> Select:
     elif f.reviewer_id:
         stmt = stmt.where(Alert.reviewer_id == f.reviewer_id)
     if f.sla_breached is not None:
-        at = literal(as_of, DateTime(timezone=True))
-        breached = and_(Alert.status == OPEN, Alert.sla_due_at < at)
+        breached = and_(Alert.status == OPEN, Alert.sla_due_at < AS_OF)
         stmt = stmt.where(breached if f.sla_breached else not_(breached))
     return stmt
 
@@ -134,10 +130,10 @@ def _where(stmt: Select, f: QueueFilter, as_of: datetime) -> Select:
 SEVERITY_BY_RANK = {3: "high", 2: "medium", 1: "low"}
 
 
-def _select(as_of: datetime, sort_value: ColumnElement) -> Select:
+def _select(sort_value: ColumnElement) -> Select:
     return select(*Alert.__table__.c, Case.status.label("case_status"),
-                  sla_points_sql(as_of).label("sla_points"),
-                  priority_sql(as_of).label("priority"), sort_value.label("sort_value")
+                  SLA_POINTS.label("sla_points"), PRIORITY.label("priority"),
+                  sort_value.label("sort_value")
                   ).outerjoin(Case, Case.id == Alert.case_id)
 
 
@@ -159,21 +155,21 @@ async def queue_page(session: AsyncSession, f: QueueFilter, *, sort: str, descen
     if sort == "severity":
         return await _by_severity(session, f, descending=descending, as_of=as_of,
                                   after=after, limit=limit)
-    lead = sort_key(sort, as_of)
+    lead = SORT_KEYS[sort]
     keys = [Alert.created_at, Alert.id] if lead is None else [lead, Alert.created_at, Alert.id]
+    at = {"as_of": as_of}
     if sort == "priority":
-        prio = priority_sql(as_of)
-        inner = _keyset(_where(select(Alert.id.label("pid"), prio.label("p"),
-                                      Alert.created_at.label("pat")), f, as_of),
-                        [prio, Alert.created_at, Alert.id], after, descending
+        inner = _keyset(_where(select(Alert.id.label("pid"), PRIORITY.label("p"),
+                                      Alert.created_at.label("pat")), f),
+                        [PRIORITY, Alert.created_at, Alert.id], after, descending
                         ).limit(limit).subquery()
-        stmt = _select(as_of, inner.c.p).join(inner, inner.c.pid == Alert.id)
+        stmt = _select(inner.c.p).join(inner, inner.c.pid == Alert.id)
         order = [inner.c.p, inner.c.pat, inner.c.pid]
         stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in order])
-        return list((await session.execute(stmt)).all())
-    stmt = _where(_select(as_of, lead if lead is not None else Alert.created_at), f, as_of)
+        return list((await session.execute(stmt, at)).all())
+    stmt = _where(_select(lead if lead is not None else Alert.created_at), f)
     stmt = _keyset(stmt, keys, after, descending).limit(limit)
-    return list((await session.execute(stmt)).all())
+    return list((await session.execute(stmt, at)).all())
 
 
 async def _by_severity(session: AsyncSession, f: QueueFilter, *, descending: bool,
@@ -188,10 +184,11 @@ async def _by_severity(session: AsyncSession, f: QueueFilter, *, descending: boo
         if f.severities and severity not in f.severities:
             continue
         one = QueueFilter(**{**f.__dict__, "severities": [severity]})
-        stmt = _where(_select(as_of, literal(rank, Integer)), one, as_of)
+        stmt = _where(_select(literal(rank, Integer)), one)
         tail = after[1:] if after is not None and rank == start else None
         stmt = _keyset(stmt, [Alert.created_at, Alert.id], tail, descending)
-        rows += (await session.execute(stmt.limit(limit - len(rows)))).all()
+        rows += (await session.execute(stmt.limit(limit - len(rows)),
+                                       {"as_of": as_of})).all()
         if len(rows) >= limit:
             break
     return rows
@@ -199,8 +196,8 @@ async def _by_severity(session: AsyncSession, f: QueueFilter, *, descending: boo
 
 async def counts(session: AsyncSession, f: QueueFilter, as_of: datetime
                  ) -> list[tuple[str, str, int]]:
-    stmt = _where(select(Alert.status, Alert.severity, func.count()), f, as_of)
-    rows = await session.execute(stmt.group_by(Alert.status, Alert.severity))
+    stmt = _where(select(Alert.status, Alert.severity, func.count()), f)
+    rows = await session.execute(stmt.group_by(Alert.status, Alert.severity), {"as_of": as_of})
     return [(r[0], r[1], r[2]) for r in rows.all()]
 
 
@@ -210,25 +207,24 @@ async def open_histogram(session: AsyncSession, f: QueueFilter, start: datetime,
     bucket: -1 for at or before `start` (counted, not listed), k for
     (start + k*step, start + (k+1)*step]."""
     before = select(
-        _where(select(func.count()).where(Alert.created_at <= start), f, end).scalar_subquery()
-        - _where(select(func.count()).where(Alert.triaged_at <= start), f, end
-                 ).scalar_subquery())
-    opened = _where(select(Alert.created_at.label("at"), literal(1).label("d")), f, end
+        _where(select(func.count()).where(Alert.created_at <= start), f).scalar_subquery()
+        - _where(select(func.count()).where(Alert.triaged_at <= start), f).scalar_subquery())
+    opened = _where(select(Alert.created_at.label("at"), literal(1).label("d")), f
                     ).where(Alert.created_at > start, Alert.created_at <= end)
-    closed = _where(select(Alert.triaged_at.label("at"), literal(-1).label("d")), f, end
+    closed = _where(select(Alert.triaged_at.label("at"), literal(-1).label("d")), f
                     ).where(Alert.triaged_at > start, Alert.triaged_at <= end)
     return await _histogram(session, before, union_all(opened, closed).subquery(), start,
-                            step_s)
+                            step_s, {"as_of": end})
 
 
 async def _histogram(session: AsyncSession, before: Select, events: Any, start: datetime,
-                     step_s: int) -> dict[int, int]:
+                     step_s: int, params: dict[str, Any] | None = None) -> dict[int, int]:
     at0 = literal(start, DateTime(timezone=True))
     bucket = cast(func.ceil(func.date_part("epoch", events.c.at - at0) / step_s), Integer) - 1
     rows = await session.execute(select(bucket.label("b"), func.sum(events.c.d))
-                                 .group_by(text("b")))
+                                 .group_by(text("b")), params)
     out = {int(b): int(n) for b, n in rows.all()}
-    out[-1] = int((await session.execute(before)).scalar() or 0)
+    out[-1] = int((await session.execute(before, params)).scalar() or 0)
     return out
 
 

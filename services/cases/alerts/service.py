@@ -176,6 +176,9 @@ def buckets(start: datetime | None, end: datetime | None, bucket: Bucket
     """(first bucket's start, end, bucket seconds, number of buckets): buckets start at UTC
     midnight (weeks on Monday); the default window is the last 30 days."""
     end = end or datetime.now(UTC)
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and not 1900 <= value.year <= 9000:
+            raise _invalid(name, "must be between the years 1900 and 9000")
     start = start or end - timedelta(days=30)
     if start >= end:
         raise _invalid("to", "must be after from")

@@ -133,7 +133,7 @@ def upgrade() -> None:
            ('ix_alert_risk_factors', ['risk_factors'], {'postgresql_using': 'gin'}),
            ('ix_alert_reviewer', ['reviewer_id'],
             {'postgresql_where': sa.text('reviewer_id IS NOT NULL')}),
-           ('ix_alert_triaged_at', ['triaged_at'],
+           ('ix_alert_triaged_at', ['triaged_at', 'created_at'],
             {'postgresql_where': sa.text('triaged_at IS NOT NULL')})]
     for name, cols, kw in idx:
         op.create_index(name, 'alert', cols, unique=False, schema='cases', **kw)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Integer,
+    Interval,
     Select,
     and_,
     bindparam,
@@ -203,18 +204,29 @@ async def counts(session: AsyncSession, f: QueueFilter, as_of: datetime
 
 async def open_histogram(session: AsyncSession, f: QueueFilter, start: datetime,
                          end: datetime, step_s: int) -> dict[int, int]:
-    """Openings (+1 at detection) minus closings (-1 when first triaged) up to `end`, by
-    bucket: -1 for at or before `start` (counted, not listed), k for
-    (start + k*step, start + (k+1)*step]."""
-    before = select(
-        _where(select(func.count()).where(Alert.created_at <= start), f).scalar_subquery()
-        - _where(select(func.count()).where(Alert.triaged_at <= start), f).scalar_subquery())
-    opened = _where(select(Alert.created_at.label("at"), literal(1).label("d")), f
-                    ).where(Alert.created_at > start, Alert.created_at <= end)
-    closed = _where(select(Alert.triaged_at.label("at"), literal(-1).label("d")), f
-                    ).where(Alert.triaged_at > start, Alert.triaged_at <= end)
-    return await _histogram(session, before, union_all(opened, closed).subquery(), start,
-                            step_s, {"as_of": end})
+    """Openings (detections) minus closings (first triage) by bucket k, for
+    (start + k*step, start + (k+1)*step] up to `end`, and under -1 the alerts open at
+    `start`. Each figure is an index range count, so the cost follows the window's activity
+    and the alerts open at its start, not the whole history."""
+    n = max(1, -(-int((end - start).total_seconds()) // step_s))
+    k = func.generate_series(0, n - 1).table_valued("k").render_derived(name="b")
+    tz = DateTime(timezone=True)
+    at0 = cast(literal(start, tz), tz)
+    step = cast(literal(timedelta(seconds=step_s), Interval), Interval)
+    lo, hi = at0 + k.c.k * step, func.least(cast(literal(end, tz), tz),
+                                             at0 + (k.c.k + 1) * step)
+    opened = _where(select(func.count()).where(Alert.created_at > lo, Alert.created_at <= hi), f)
+    closed = _where(select(func.count()).where(Alert.triaged_at > lo, Alert.triaged_at <= hi), f)
+    stmt = select(k.c.k, opened.scalar_subquery() - closed.scalar_subquery())
+    out = {int(i): int(d) for i, d in (await session.execute(stmt, {"as_of": end})).all()}
+    # Open at `start`: still open now, or triaged only after it.
+    still_open = _where(select(func.count()).where(Alert.status == OPEN,
+                                                    Alert.created_at <= start), f)
+    later = _where(select(func.count()).where(Alert.triaged_at > start,
+                                               Alert.created_at <= start), f)
+    before = select(still_open.scalar_subquery() + later.scalar_subquery())
+    out[-1] = int((await session.execute(before, {"as_of": end})).scalar() or 0)
+    return out
 
 
 async def _histogram(session: AsyncSession, before: Select, events: Any, start: datetime,

@@ -133,8 +133,10 @@ def upgrade() -> None:
            ('ix_alert_risk_factors', ['risk_factors'], {'postgresql_using': 'gin'}),
            ('ix_alert_reviewer', ['reviewer_id'],
             {'postgresql_where': sa.text('reviewer_id IS NOT NULL')}),
-           ('ix_alert_triaged_at', ['triaged_at', 'created_at'],
-            {'postgresql_where': sa.text('triaged_at IS NOT NULL')})]
+           ('ix_alert_triaged_at', ['triaged_at', 'created_at', 'sla_due_at'],
+            {'postgresql_where': sa.text('triaged_at IS NOT NULL')}),
+           ('ix_alert_case', ['case_id', 'status', 'created_at'],
+            {'postgresql_where': sa.text('case_id IS NOT NULL')})]
     for name, cols, kw in idx:
         op.create_index(name, 'alert', cols, unique=False, schema='cases', **kw)
     op.create_index('ix_case_created_at', 'case', ['created_at'], unique=False, schema='cases')
@@ -145,7 +147,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_case_closed_at', table_name='case', schema='cases')
     op.drop_index('ix_case_created_at', table_name='case', schema='cases')
-    for name in ('ix_alert_triaged_at', 'ix_alert_reviewer', 'ix_alert_risk_factors',
+    for name in ('ix_alert_case', 'ix_alert_triaged_at', 'ix_alert_reviewer',
+                 'ix_alert_risk_factors',
                  'ix_alert_status_priority', 'ix_alert_status_score', 'ix_alert_score',
                  'ix_alert_severity_detected', 'ix_alert_policy_detected',
                  'ix_alert_status_sla', 'ix_alert_status_detected',

@@ -50,8 +50,10 @@ class Alert(SQLModel, table=True):
               "created_at", "sla_due_at", "id"),
         Index("ix_alert_risk_factors", "risk_factors", postgresql_using="gin"),
         Index("ix_alert_reviewer", "reviewer_id", postgresql_where=text("reviewer_id IS NOT NULL")),
-        Index("ix_alert_triaged_at", "triaged_at", "created_at",
+        Index("ix_alert_triaged_at", "triaged_at", "created_at", "sla_due_at",
               postgresql_where=text("triaged_at IS NOT NULL")),
+        Index("ix_alert_case", "case_id", "status", "created_at",
+              postgresql_where=text("case_id IS NOT NULL")),
         {"schema": SCHEMA},
     )
 

@@ -41,6 +41,7 @@ POST_BODIES = {
     "alerts:dismiss": {"reason": "false_positive", "comment": "checked"},
     "alerts:dismiss_many": {"alert_ids": ["00000000-0000-4000-8000-000000000000"],
                             "reason": "other"},
+    "alerts:review": {"comment": "please look"},  # the reviewer is the seeded one
     "cases:add_note": {"body": "looked at the timeline"},
     "cases:close": {"classification": "benign", "resolution": "explained by HR"},
     "suppressions:create": {"activity_types": ["device.file_copied_to_usb"],
@@ -96,6 +97,7 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
     case = await http.post(f"{api.cases}/alerts/{first_alert['id']}/confirm",
                            headers=investigator, json={})
     ids["case_id"] = case.json()["case_id"]
+    ids["reviewer_id"] = api.new_account("Investigator")[0]
     await http.post(f"{api.cases}/cases/{ids['case_id']}/notes", headers=investigator,
                     json={"body": "timeline reviewed"})
     granted = await http.post(f"{api.identity}/people/{ids['subject_id']}/reveal",
@@ -158,8 +160,9 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
     for service, method, path, op in OPERATIONS:
         if "Analyst" not in ALLOWED.get(op, set()):
             continue
-        alert = {"alerts:confirm": ids["confirm_id"],
-                 "alerts:dismiss": ids["dismiss_id"]}.get(op, ids["alert_id"])
+        # Sent for review while still open (dismissed later, among the writes).
+        alert = {"alerts:confirm": ids["confirm_id"], "alerts:dismiss": ids["dismiss_id"],
+                 "alerts:review": ids["dismiss_id"]}.get(op, ids["alert_id"])
         url = api.url(service) + path.format(alert_id=alert, case_id=ids["case_id"],
                                              subject_id=ids["subject_id"],
                                              policy_id=ids["policy_id"], key="usb_copy",
@@ -180,7 +183,8 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
         elif op == "viewers:add":
             kwargs["json"] = {**POST_BODIES[op], "account_id": ids["new_viewer_id"]}
         elif method != "DELETE":
-            kwargs["json"] = POST_BODIES[op]
+            kwargs["json"] = POST_BODIES[op] | (
+                {"reviewer": ids["reviewer_id"]} if op == "alerts:review" else {})
         if op == "suppressions:create":
             until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
             kwargs["json"] = {**POST_BODIES[op], "subject_id": ids["subject_id"], "until": until}

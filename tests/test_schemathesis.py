@@ -16,7 +16,8 @@ from tests.conftest import Api
 # The role that may call most of each service's endpoints, so fuzzing reaches the handlers.
 CALLER = {"identity": "Admin", "ingest": "Admin", "scoring": "Admin", "cases": "Analyst"}
 # Endpoints that role may not call, and who may (so that they are fuzzed too).
-CALLER_BY_PATH = {"/activity": "Investigator", "/cases/{case_id}/content": "Investigator"}
+CALLER_BY_PATH = {"/activity": "Investigator", "/cases/{case_id}/content": "Investigator",
+                  "/triage-settings": "Admin"}
 
 
 def _schema(service: str) -> schemathesis.schemas.BaseSchema:
@@ -26,6 +27,7 @@ def _schema(service: str) -> schemathesis.schemas.BaseSchema:
 
 SHARED = {
     ("scoring", "PUT", "/settings"): lambda got: got["settings"],
+    ("cases", "PUT", "/triage-settings"): lambda got: {"sla_hours": got["sla_hours"]},
     ("identity", "PUT", "/privacy"): lambda got: {
         k: got[k] for k in ("pseudonymise", "two_person_reveal", "reveal_ttl_s")},
 }

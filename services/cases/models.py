@@ -42,6 +42,23 @@ class Alert(SQLModel, table=True):
         Index("ix_alert_queue", "status", "severity", "created_at"),
         Index("ux_alert_open_per_policy_subject", "policy_id", "subject_id", unique=True,
               postgresql_where=text("status = 'needs_review'")),
+        # The queue's sorts and filters (docs/triage.md, bench/queue.py).
+        Index("ix_alert_detected", "created_at", "id"),
+        Index("ix_alert_status_detected", "status", "created_at", "id"),
+        Index("ix_alert_status_sla", "status", "sla_due_at", "id"),
+        Index("ix_alert_policy_detected", "policy_id", "created_at"),
+        Index("ix_alert_severity_detected", "severity", "created_at", "id"),
+        Index("ix_alert_score", "score", "created_at", "id"),
+        Index("ix_alert_status_score", "status", "score", "created_at", "id"),
+        # Covers the priority sort's narrow pass (docs/triage.md).
+        Index("ix_alert_status_priority", "status", "priority_base", "related_count",
+              "created_at", "sla_due_at", "id"),
+        Index("ix_alert_risk_factors", "risk_factors", postgresql_using="gin"),
+        Index("ix_alert_reviewer", "reviewer_id", postgresql_where=text("reviewer_id IS NOT NULL")),
+        Index("ix_alert_triaged_at", "triaged_at", "created_at", "sla_due_at",
+              postgresql_where=text("triaged_at IS NOT NULL")),
+        Index("ix_alert_case", "case_id", "status", "created_at",
+              postgresql_where=text("case_id IS NOT NULL")),
         {"schema": SCHEMA},
     )
 
@@ -61,12 +78,44 @@ class Alert(SQLModel, table=True):
     dismiss_comment: str | None = Field(default=None, sa_column=Column(String(2000)))
     created_at: datetime | None = Field(default=None, sa_column=_ts())
     updated_at: datetime | None = Field(default=None, sa_column=_ts())
+    # Derived from the explanation at upsert (services/cases/alerts/assistant.py).
+    risk_factors: list[str] = Field(default_factory=list, sa_column=Column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")))
+    priority_base: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                           server_default=text("0")))
+    # The person's other alerts (any policy), kept up to date when one is raised.
+    related_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                           server_default=text("0")))
+    # Set by the trigger cases.alert_triage_fields (migration 0013): detection + the triage SLA
+    # of the current severity; the first time the alert leaves needs_review.
+    sla_due_at: datetime | None = Field(default=None, sa_column=Column(
+        DateTime(timezone=True), nullable=False))
+    triaged_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    reviewer_id: uuid.UUID | None = None
+    review_requested_by: str | None = Field(default=None, sa_column=Column(String(200)))
+    review_requested_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    review_comment: str | None = Field(default=None, sa_column=Column(String(2000)))
+
+
+class TriageSla(SQLModel, table=True):
+    """The triage SLA of each severity, in hours (GET/PUT /triage-settings)."""
+
+    __tablename__ = "triage_sla"
+    __table_args__ = {"schema": SCHEMA}
+
+    severity: str = Field(sa_column=Column(String(16), primary_key=True))
+    sla_hours: int
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())
 
 
 class Case(SQLModel, table=True):
     __tablename__ = "case"
     __table_args__ = (Index("ix_case_status_created", "status", "created_at"),
-                      Index("ix_case_updated", "updated_at"), {"schema": SCHEMA})
+                      Index("ix_case_updated", "updated_at"),
+                      Index("ix_case_created_at", "created_at"),
+                      Index("ix_case_closed_at", "closed_at",
+                            postgresql_where=text("closed_at IS NOT NULL")),
+                      {"schema": SCHEMA})
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     title: str = Field(sa_column=Column(String(300), nullable=False))
@@ -125,6 +174,7 @@ class AlertChange(SQLModel, table=True):
     explanation: dict[str, Any] = Field(default_factory=dict,
                                         sa_column=Column(JSONB, nullable=False))
     case_id: uuid.UUID | None = None
+    reviewer_id: uuid.UUID | None = None
     detected_at: datetime | None = Field(default=None, sa_column=_ts())
     changed_at: datetime | None = Field(default=None, sa_column=_ts())
     xid: str | None = Field(default=None, sa_column=Column(

@@ -5,7 +5,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from services.cases.alerts.assistant import RiskFactor
 
 
 class AlertStatus(StrEnum):
@@ -28,7 +30,34 @@ class DismissReason(StrEnum):
     OTHER = "other"
 
 
+class AlertSort(StrEnum):
+    DETECTED = "detected"
+    SEVERITY = "severity"
+    SCORE = "score"
+    PRIORITY = "priority"
+    SLA_DUE = "sla_due"
+
+
+class SortOrder(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class Bucket(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+
+
+class PriorityComponent(BaseModel):
+    name: str = Field(description="severity, score, priority_content, sequence, exfiltration, "
+                      "related_alerts or sla")
+    points: int
+    detail: str
+
+
 class AlertRead(BaseModel):
+    """An alert as the queue shows it; `alias` and `subject_id`, never a name or address."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -43,8 +72,23 @@ class AlertRead(BaseModel):
     case_id: uuid.UUID | None
     dismiss_reason: DismissReason | None
     dismiss_comment: str | None
-    created_at: datetime
+    created_at: datetime = Field(description="When the alert was detected (raised).")
     updated_at: datetime
+    case_status: str | None = Field(default=None, description="active or closed")
+    risk_factors: list[RiskFactor] = Field(default_factory=list)
+    sla_due_at: datetime = Field(description="Detection + the triage SLA of its severity.")
+    sla_breached: bool = Field(description="Still needs review past its due time.")
+    triaged_at: datetime | None = Field(default=None, description=(
+        "When it first left needs_review (confirmed or dismissed)."))
+    reviewer_id: uuid.UUID | None = Field(default=None, description=(
+        "The staff account it was sent to for review."))
+    review_requested_by: str | None = None
+    review_requested_at: datetime | None = None
+    review_comment: str | None = None
+    related_count: int = Field(description="The person's other alerts, under any policy.")
+    summary: str = Field(description="The triage assistant's plain-language summary.")
+    priority: int = Field(ge=0, le=100, description="Sum of `priority_components`.")
+    priority_components: list[PriorityComponent]
 
 
 class AlertPage(BaseModel):
@@ -83,3 +127,82 @@ class AlertBulkResult(BaseModel):
 
     dismissed: list[uuid.UUID]
     refused: list[AlertRefusal]
+
+
+class AlertReview(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reviewer: uuid.UUID = Field(description="The staff account id of the reviewer: active, "
+                                "allowed to triage alerts, and seeing the alert's person.")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class AlertCounts(BaseModel):
+    total: int
+    by_severity: dict[Severity, int]
+    by_status: dict[AlertStatus, int]
+
+
+class OpenPoint(BaseModel):
+    start: datetime
+    end: datetime = Field(description="The count is taken at this time (the bucket's end, "
+                          "or `to` for the last one).")
+    open: int
+
+
+class OpenOverTime(BaseModel):
+    bucket: Bucket
+    points: list[OpenPoint]
+
+
+class AlertVersion(BaseModel):
+    """The alert as it stood after one change (from the alert change log)."""
+
+    change_id: int
+    operation: str = Field(description="created or updated")
+    status: AlertStatus
+    severity: Severity
+    score: int
+    case_id: uuid.UUID | None
+    reviewer_id: uuid.UUID | None
+    changed_at: datetime
+
+
+class AlertBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    status: AlertStatus
+    severity: Severity
+    score: int
+    case_id: uuid.UUID | None
+    created_at: datetime
+
+
+class RelatedGroup(BaseModel):
+    policy_id: uuid.UUID
+    policy_name: str
+    status: AlertStatus
+    alerts: list[AlertBrief]
+
+
+class RelatedAlerts(BaseModel):
+    """The same person's other alerts under every policy, grouped by policy and status."""
+
+    subject_id: uuid.UUID
+    alias: str
+    total: int
+    groups: list[RelatedGroup]
+
+
+class AlertQuery(BaseModel):
+    """The queue's filters (each repeatable one: any of its values; risk factors: all)."""
+
+    status: list[AlertStatus] | None = None
+    severity: list[Severity] | None = None
+    policy_id: list[uuid.UUID] | None = None
+    detected_from: AwareDatetime | None = None
+    detected_to: AwareDatetime | None = None
+    risk_factor: list[RiskFactor] | None = None
+    reviewer: str | None = None
+    sla_breached: bool | None = None

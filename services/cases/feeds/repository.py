@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 _RECORD = text("""
     INSERT INTO cases.alert_change (alert_id, operation, policy_id, policy_name, subject_id,
                                     alias, status, severity, score, explanation, case_id,
-                                    detected_at, changed_at)
+                                    reviewer_id, detected_at, changed_at)
     SELECT id, :operation, policy_id, policy_name, subject_id, alias, status, severity, score,
-           explanation, case_id, created_at, updated_at
+           explanation, case_id, reviewer_id, created_at, updated_at
     FROM cases.alert WHERE id = :alert_id
     RETURNING alert_id, operation, policy_id, policy_name, subject_id, alias, status, severity,
               score, explanation, case_id, detected_at, changed_at

@@ -77,7 +77,8 @@ async def alert_changed(session: AsyncSession, row: Any, previous: Any | None,
             "status": row.status, "severity": row.severity, "score": row.score,
             "case_id": row.case_id, "detected_at": row.detected_at,
             "changed_at": row.changed_at,
-            "risk_factors": list(row.explanation.get("risk_factors") or [])}
+            "risk_factors": list(row.explanation.get("risk_factors") or []),
+            "reviewer_id": row.reviewer_id}
     if previous is not None:
         data["previous"] = {"status": previous.status, "severity": previous.severity,
                             "score": previous.score}

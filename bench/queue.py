@@ -151,11 +151,53 @@ async def seed(db_url: str, n_alerts: int, n_cases: int) -> Seeded:
     return Seeded(policies, len(alert_rows), len(case_rows), time.perf_counter() - t0)
 
 
+ACTIVITY_TYPES = ("device.file_copied_to_usb", "device.file_uploaded_to_cloud",
+                  "email.sent_external_with_attachment", "office.file_downloaded")
+
+
+async def seed_case_activity(db_url: str, ingest_url: str, admin: str, n_events: int
+                             ) -> dict[str, str]:
+    """One person with `n_events` activities over 30 days sent through ingest, and an active
+    case about them (straight into the database, like the seeded ones)."""
+    actor = f"bench-person-{uuid.uuid4().hex[:6]}@bench.example"
+    now = datetime.now(UTC)
+    events = [{"id": f"bq-{uuid.uuid4().hex}", "type": ACTIVITY_TYPES[i % len(ACTIVITY_TYPES)],
+               "occurred_at": (now - timedelta(seconds=30 * 86400 * i / n_events + 60)
+                               ).isoformat(),
+               "actor": actor, "source": "bench",
+               "attributes": {"file_name": f"report-{i}.docx"}} for i in range(n_events)]
+    async with httpx.AsyncClient(timeout=120, headers={"Authorization": f"Bearer {admin}"}) as c:
+        for i in range(0, n_events, 1000):
+            resp = await c.post(f"{ingest_url}/events", json={"events": events[i:i + 1000]})
+            resp.raise_for_status()
+    conn = await asyncpg.connect(plain_url(db_url))
+    try:
+        subject = await conn.fetchval(
+            "SELECT subject_id FROM ingest.activity_event WHERE id = $1", events[0]["id"])
+        case_id = uuid.uuid4()
+        await conn.execute(
+            'INSERT INTO cases."case" (id, title, subject_id, alias, status, created_by, '
+            "created_at, updated_at) VALUES ($1, 'Bench activity case', $2, "
+            "'AnonymousUser-BENCH1', 'active', 'user:bench', $3, $3)",
+            case_id, subject, now - timedelta(days=1))
+    finally:
+        await conn.close()
+    return {"subject_id": str(subject), "case_id": str(case_id)}
+
+
 def case_activity_targets(ctx: Context) -> dict[str, tuple[str, dict]]:
-    """EXTENSION POINT (merger): one case's user activity. Return {name: (url, params)} for
-    the case user-activity endpoints once they exist; each is timed like the others and its
-    p50/p95 lands in the JSON line as `<name>_p50_ms` / `<name>_p95_ms`."""
-    return {}
+    """One case's user activity (a person with `activity_events` activities over 30 days):
+    the case's activity page, the person's chart and one drill-down."""
+    seeded = ctx.extra.get("case_activity")
+    if not seeded:
+        return {}
+    people = f"{ctx.cases_url}/people/{seeded['subject_id']}"
+    return {
+        "case_activity_page": (f"{ctx.cases_url}/cases/{seeded['case_id']}/activity",
+                               {"limit": 50}),
+        "person_activity_chart_30d": (f"{people}/activity/chart", {}),
+        "person_alerts": (f"{people}/alerts", {}),
+    }
 
 
 def targets(ctx: Context) -> dict[str, tuple[str, dict]]:
@@ -230,6 +272,11 @@ async def main(quick: bool) -> dict:
             resp.raise_for_status()
         token = await sign_in(stack, email)
         ctx = Context(cases_url, stack.config.url("ingest"), token, seeded)
+        n_events = 500 if quick else 5_000
+        ctx.extra["case_activity"] = await seed_case_activity(
+            stack.database_url, ctx.ingest_url, admin, n_events)
+        figures["activity_events"] = n_events
+        print(f"one case's person: {n_events} activities over 30 days", flush=True)
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(timeout=60, headers=headers) as c:
             for url, params in targets(ctx).values():  # warm-up (scope and rules cached)

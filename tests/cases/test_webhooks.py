@@ -91,6 +91,11 @@ async def test_every_event_type_is_delivered_signed_and_pseudonymous(
     closed = await http.post(f"{api.cases}/cases/{case_id}/close", headers=analyst,
                              json={"classification": "benign", "resolution": "HR explained"})
     assert closed.status_code == 200, closed.text
+    reviewer_id, _ = api.new_account("Investigator")
+    reviewed = await http.post(f"{api.cases}/alerts/{other_alert['id']}/review",
+                               headers=analyst, json={"reviewer": reviewer_id,
+                                                      "comment": "please have a look"})
+    assert reviewed.status_code == 200, reviewed.text
     dismissed = await http.post(f"{api.cases}/alerts/{other_alert['id']}/dismiss",
                                 headers=analyst, json={"reason": "false_positive"})
     assert dismissed.status_code == 200, dismissed.text
@@ -104,6 +109,7 @@ async def test_every_event_type_is_delivered_signed_and_pseudonymous(
 
     expected_triage = {(alert["id"], "needs_review", "confirmed"),
                        (alert["id"], "confirmed", "resolved"),
+                       (other_alert["id"], "needs_review", "needs_review"),  # for review
                        (other_alert["id"], "needs_review", "dismissed")}
 
     def triaged() -> set[tuple[str, str, str]]:
@@ -127,6 +133,8 @@ async def test_every_event_type_is_delivered_signed_and_pseudonymous(
     assert closed_event["data"]["classification"] == "benign"
     assert closed_event["data"]["policy_ids"] == [policy["id"]]
     assert (kept_id, "minor") in levels()
+    (review,) = [p for p in by_type["alert.triaged"] if p["data"]["status"] == "needs_review"]
+    assert review["data"]["reviewer_id"] == reviewer_id
     for payload in mine():  # the documented shape, and pseudonymous
         assert set(payload) == {"type", "timestamp", "data"}
         assert kept not in str(payload) and dropped not in str(payload)

@@ -32,6 +32,7 @@ from services.cases.activity.schemas import (
     RiskLevel,
 )
 from services.cases.alerts import repository as alert_repo
+from services.cases.alerts import service as alert_service
 from services.cases.alerts.schemas import AlertPage, AlertRead
 from services.cases.cases.service import get_case
 from services.cases.models import Alert, Case
@@ -295,17 +296,23 @@ async def detail(rt: Runtime, uow: UnitOfWork, scope: AccessScope, token: str,
         **item.model_dump(),
         contributions=[Contribution(**r) for r in sorted(
             found.rows.values(), key=lambda r: (r["policy_name"], r["kind"], r["key"]))],
-        alerts=[AlertRead.model_validate(x) for x in ctx.alerts if str(x.id) in fed])
+        alerts=[alert_service.to_read(x, await alert_repo.case_status(uow.session, x.case_id),
+                                      datetime.now(UTC))
+                for x in ctx.alerts if str(x.id) in fed])
 
 
 async def person_alerts(uow: UnitOfWork, scope: AccessScope, subject_id: uuid.UUID,
                         cursor: str | None, limit: int) -> AlertPage:
     """Every alert about the person, from every policy, newest first."""
     scope.check(subject_id)
-    rows = await alert_repo.page(uow.session, status=None, severity=None,
-                                 after=decode_keyset(cursor), limit=limit + 1,
-                                 subjects=[subject_id])
-    items = [AlertRead.model_validate(a) for a in rows[:limit]]
+    after = decode_keyset(cursor)
+    as_of = datetime.now(UTC)
+    rows = await alert_repo.queue_page(
+        uow.session, alert_repo.QueueFilter(subjects=[subject_id]), sort="detected",
+        descending=True, as_of=as_of, after=list(after) if after else None, limit=limit + 1)
+    items = [AlertRead.model_validate(alert_service.item(r._mapping, r.case_status, as_of,
+                                                         r.sla_points))
+             for r in rows[:limit]]
     nxt = encode_keyset(items[-1].created_at, items[-1].id) if len(rows) > limit else None
     return AlertPage(items=items, next_cursor=nxt)
 

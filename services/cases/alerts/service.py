@@ -55,7 +55,7 @@ STORED = ("id", "policy_id", "policy_name", "subject_id", "alias", "status", "se
           "review_requested_by", "review_requested_at", "review_comment", "related_count")
 
 
-def _item(a: dict[str, Any], case_status: str | None, as_of: datetime,
+def item(a: dict[str, Any], case_status: str | None, as_of: datetime,
           sla: int | None = None) -> dict[str, Any]:
     """The queue's view of an alert (an AlertRead as plain data): its stored fields plus what
     the assistant derives."""
@@ -72,7 +72,7 @@ def _item(a: dict[str, Any], case_status: str | None, as_of: datetime,
 
 
 def to_read(alert: Alert, case_status: str | None, as_of: datetime) -> AlertRead:
-    return AlertRead.model_validate(_item({k: getattr(alert, k) for k in STORED}, case_status,
+    return AlertRead.model_validate(item({k: getattr(alert, k) for k in STORED}, case_status,
                                           as_of))
 
 
@@ -148,7 +148,7 @@ async def list_alerts(uow: UnitOfWork, caller: Caller, q: AlertQuery, *, sort: A
     rows = await repo.queue_page(uow.session, _filter(caller, q), sort=sort.value,
                                  descending=descending, as_of=as_of, after=after,
                                  limit=limit + 1)
-    items = [_item(r._mapping, r.case_status, as_of, r.sla_points) for r in rows[:limit]]
+    items = [item(r._mapping, r.case_status, as_of, r.sla_points) for r in rows[:limit]]
     nxt = None
     if len(rows) > limit:
         last = rows[limit - 1]

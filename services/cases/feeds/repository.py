@@ -17,7 +17,7 @@ _RECORD = text("""
            explanation, case_id, reviewer_id, created_at, updated_at
     FROM cases.alert WHERE id = :alert_id
     RETURNING alert_id, operation, policy_id, policy_name, subject_id, alias, status, severity,
-              score, explanation, case_id, detected_at, changed_at
+              score, explanation, case_id, reviewer_id, detected_at, changed_at
 """)
 
 _LAST = text("""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
 
@@ -63,6 +63,40 @@ async def read_feed(session: AsyncSession, table: str, columns: str, cursor: str
         rows += (await session.execute(rest, {"xid": int(rows[-1].xid), "seq": rows[-1].seq,
                                               "cap": WHOLE_TRANSACTION_CAP})).all()
     return rows
+
+
+async def subject_page(session: AsyncSession, table: str, columns: str, *,
+                       after: tuple[int, int], limit: int, subjects: list[Any] | None,
+                       up_to: tuple[int, int] | None = None) -> list[Any]:
+    """Rows of a feed table with a `subject_id` column after `after`, in commit order and only
+    from finished transactions, optionally only about `subjects` (a scoped reader) and only up
+    to `up_to` (a stream's end). `columns` name the table as `t` and select `t.xid::text AS
+    xid` and `t.seq`."""
+    where = ["(t.xid, t.seq) > (CAST(:xid AS xid8), :seq)",
+             "t.xid < pg_snapshot_xmin(pg_current_snapshot())"]
+    params: dict[str, Any] = {"xid": after[0], "seq": after[1], "limit": limit}
+    if up_to is not None:
+        where.append("(t.xid, t.seq) <= (CAST(:up_xid AS xid8), :up_seq)")
+        params |= {"up_xid": up_to[0], "up_seq": up_to[1]}
+    if subjects is not None:
+        where.append("t.subject_id = ANY(:subjects)")
+        params["subjects"] = subjects
+    stmt = text(f"SELECT {columns} FROM {table} AS t WHERE {' AND '.join(where)} "
+                "ORDER BY t.xid, t.seq LIMIT :limit")
+    if subjects is not None:
+        stmt = stmt.bindparams(bindparam("subjects", type_=ARRAY(UUID(as_uuid=True))))
+    return list((await session.execute(stmt, params)).all())
+
+
+async def head(session: AsyncSession, table: str) -> tuple[int, int] | None:
+    """The last row of a finished transaction: a stream stops there, so it has an end and a
+    cursor to resume from."""
+    row = (await session.execute(text(f"""
+        SELECT t.xid::text AS xid, t.seq FROM {table} AS t
+        WHERE t.xid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY t.xid DESC, t.seq DESC LIMIT 1
+    """))).first()
+    return (int(row.xid), row.seq) if row else None
 
 
 class Xid8(UserDefinedType):

@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, bindparam, select, text, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases.models import RiskLevel, RiskLevelSetting
+from services.kit import feed
 
 LOCK_NAMESPACE = 0x0FE1_0312  # with hashtext(subject): one recompute of a person at a time
 
-_UUIDS = ARRAY(UUID(as_uuid=True))
 
 
 async def lock_subject(session: AsyncSession, subject_id: uuid.UUID) -> None:
@@ -124,28 +124,11 @@ _COLUMNS = ("t.seq, t.subject_id, t.alias, t.level, t.previous_level, t.rule, t.
 async def changes(session: AsyncSession, *, after: tuple[int, int], limit: int,
                   subjects: list[uuid.UUID] | None,
                   up_to: tuple[int, int] | None = None) -> list[Any]:
-    """Changes after `after` in commit order, only from finished transactions (see
-    services/kit/feed.py), optionally only about `subjects` and only up to `up_to`."""
-    where = ["(t.xid, t.seq) > (CAST(:xid AS xid8), :seq)",
-             "t.xid < pg_snapshot_xmin(pg_current_snapshot())"]
-    params: dict[str, Any] = {"xid": after[0], "seq": after[1], "limit": limit}
-    if up_to is not None:
-        where.append("(t.xid, t.seq) <= (CAST(:up_xid AS xid8), :up_seq)")
-        params |= {"up_xid": up_to[0], "up_seq": up_to[1]}
-    if subjects is not None:
-        where.append("t.subject_id = ANY(:subjects)")
-        params["subjects"] = subjects
-    stmt = text(f"SELECT {_COLUMNS} FROM cases.risk_level_change AS t "
-                f"WHERE {' AND '.join(where)} ORDER BY t.xid, t.seq LIMIT :limit")
-    if subjects is not None:
-        stmt = stmt.bindparams(bindparam("subjects", type_=_UUIDS))
-    return list((await session.execute(stmt, params)).all())
+    """Changes after `after` in commit order (services/kit/feed.py), optionally only about
+    `subjects` and only up to `up_to`."""
+    return await feed.subject_page(session, "cases.risk_level_change", _COLUMNS, after=after,
+                                   limit=limit, subjects=subjects, up_to=up_to)
 
 
 async def head(session: AsyncSession) -> tuple[int, int] | None:
-    row = (await session.execute(text("""
-        SELECT t.xid::text AS xid, t.seq FROM cases.risk_level_change AS t
-        WHERE t.xid < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY t.xid DESC, t.seq DESC LIMIT 1
-    """))).first()
-    return (int(row.xid), row.seq) if row else None
+    return await feed.head(session, "cases.risk_level_change")

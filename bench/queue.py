@@ -152,7 +152,7 @@ async def seed(db_url: str, n_alerts: int, n_cases: int) -> Seeded:
 
 
 ACTIVITY_TYPES = ("device.file_copied_to_usb", "device.file_uploaded_to_cloud",
-                  "email.sent_external_with_attachment", "office.file_downloaded")
+                  "file.downloaded", "file.shared_externally")
 
 
 async def seed_case_activity(db_url: str, ingest_url: str, admin: str, n_events: int

@@ -5,9 +5,11 @@ content explorer of a case. The rules that give an activity its level are in `le
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,9 +146,14 @@ async def context(rt: Runtime, uow: UnitOfWork, subject_id: uuid.UUID,
                   window: tuple[datetime, datetime] | None = None) -> Context:
     """What levels the person's activities: explanations, the catalogue and, for activities
     in `window`, the exclusions."""
-    found, scores, alerts = await explanations(rt, uow, subject_id)
-    excluded = await exclusions(rt, subject_id, *window) if window else {}
-    return Context(found, await catalogue(rt), scores, alerts, excluded)
+    async def no_exclusions() -> dict[str, list[Exclusion]]:
+        return {}
+
+    # Scoring's scores, its catalogue and its exclusions are asked for at once.
+    (found, scores, alerts), cat, excluded = await asyncio.gather(
+        explanations(rt, uow, subject_id), catalogue(rt),
+        exclusions(rt, subject_id, *window) if window else no_exclusions())
+    return Context(found, cat, scores, alerts, excluded)
 
 
 # --- Ingest's activity ----------------------------------------------------------------------
@@ -204,14 +211,18 @@ async def list_activity(rt: Runtime, uow: UnitOfWork, scope: AccessScope, token:
     start, end = window(since, until, MAX_LIST_DAYS,
                         default_since=default_window[0] if default_window else None,
                         default_until=default_window[1] if default_window else None)
-    ctx = await context(rt, uow, subject_id, (start, end))
     wanted = {r.value for r in risk_levels}
     items: list[PersonActivity] = []
     scanned, next_cursor = 0, cursor
+
+    def read(after: str | None) -> Awaitable[dict[str, Any]]:
+        return activity_page(rt, token, subject_id, start, end, types=types,
+                             categories=categories, cursor=after,
+                             limit=PAGE if wanted else limit)
+
+    ctx, page = await asyncio.gather(context(rt, uow, subject_id, (start, end)),
+                                     read(next_cursor))
     while True:
-        page = await activity_page(rt, token, subject_id, start, end, types=types,
-                                   categories=categories, cursor=next_cursor,
-                                   limit=PAGE if wanted else limit)
         for a in page["items"]:
             found = ctx.assess(a)
             if wanted and found.level not in wanted:
@@ -228,6 +239,7 @@ async def list_activity(rt: Runtime, uow: UnitOfWork, scope: AccessScope, token:
         if not next_cursor or scanned >= MAX_SCAN:
             return PersonActivityPage(subject_id=subject_id, since=start, until=end,
                                       items=items, next_cursor=next_cursor)
+        page = await read(next_cursor)
 
 
 async def all_activity(rt: Runtime, token: str | None, subject_id: uuid.UUID, since: datetime,
@@ -250,9 +262,11 @@ async def chart(rt: Runtime, uow: UnitOfWork, scope: AccessScope, token: str,
                 ) -> ActivityChart:
     scope.check(subject_id)
     start, end = window(since, until, MAX_CHART_DAYS)
-    ctx = await context(rt, uow, subject_id, (start, end))
+    ctx, activities = await asyncio.gather(
+        context(rt, uow, subject_id, (start, end)),
+        all_activity(rt, token, subject_id, start, end, MAX_CONTENT_SCAN))
     counts: dict[Any, Counter[str]] = {}
-    for a in await all_activity(rt, token, subject_id, start, end, MAX_CONTENT_SCAN):
+    for a in activities:
         day = datetime.fromisoformat(a["occurred_at"]).astimezone(UTC).date()
         counts.setdefault(day, Counter())[ctx.assess(a).level] += 1
     points = levels.day_points(ctx.explanations)

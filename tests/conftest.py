@@ -199,12 +199,13 @@ def api(stack: Stack) -> Api:
 
 @pytest.fixture(scope="module")
 def policy(api: Api) -> Iterator[dict]:
-    """A departing-users policy over everyone for the tests of one module, deactivated
-    after them."""
-    from tests.factories import UNSCOPED_POLICIES, create_policy, deactivate_policy
+    """A departing-users policy for the tests of one module, scoped to people:
+    `fresh_alert` adds each new person to it (a policy over everyone would meet the daily
+    alert cap on the shared stack's earlier people before a test's own), deactivated after
+    them."""
+    from tests.factories import deactivate_policy, people_policy
 
-    made = create_policy(api)
-    UNSCOPED_POLICIES.remove(made["id"])
+    made = people_policy(api)
     yield made
     deactivate_policy(api, made["id"])
 

@@ -26,9 +26,11 @@ from graphql import (
 from gateway.schema import schema
 from tests.conftest import Api
 from tests.factories import (
+    add_to_scope,
     create_policy,
     departing_story,
     ingest,
+    person_email,
     subject_of,
     sweep_suppressions,
     wait_for_alert,
@@ -74,7 +76,10 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
     Investigator's reveal grant for one of them. Returns ids and the secrets to look for."""
     admin = api.auth(api.admin_token())
     assert (await http.get(f"{api.identity}/privacy", headers=admin)).json()["pseudonymise"]
-    policy = create_policy(api)
+    # Scoped to the walk's people: a policy over everyone would meet the daily alert cap on
+    # the shared stack's earlier people first.
+    policy = create_policy(api, scope={"kind": "people",
+                                       "people": [subject_of(api, person_email())["subject_id"]]})
     secrets: list[str] = []
     ids: dict[str, str] = {"policy_id": policy["id"]}
     alerts = []
@@ -87,8 +92,9 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
             "job_title": "Controller"})
         assert resp.status_code == 200, resp.text
         secrets += [email, local, display, first]
-        ingest(api, departing_story(email))
         subject = subject_of(api, email)["subject_id"]
+        add_to_scope(api, policy, subject)
+        ingest(api, departing_story(email))
         alerts.append((subject, await wait_for_alert(api, policy["id"], subject)))
     (ids["subject_id"], first_alert), (_, second), (_, third) = alerts
     ids["alert_id"], ids["confirm_id"], ids["dismiss_id"] = (first_alert["id"], second["id"],

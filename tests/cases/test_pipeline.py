@@ -11,6 +11,7 @@ from tests.factories import (
     create_policy,
     departing_story,
     ingest,
+    people_policy,
     person_email,
     subject_of,
     wait_for_alert,
@@ -19,7 +20,7 @@ from tests.factories import (
 
 async def test_departing_user_exfiltration_raises_an_explained_alert(
         api: Api, http: httpx.AsyncClient) -> None:
-    policy = create_policy(api)
+    policy = people_policy(api)
     actor = person_email()
     ingest(api, departing_story(actor, usb=12, cloud=3))
     subject = subject_of(api, actor)
@@ -40,13 +41,13 @@ async def test_departing_user_exfiltration_raises_an_explained_alert(
 
 
 async def test_no_trigger_no_alert(api: Api, http: httpx.AsyncClient) -> None:
-    policy = create_policy(api)
-    actor = person_email()
+    actor, flagged = person_email(), person_email()
+    quiet = subject_of(api, actor)["subject_id"]
+    policy = create_policy(api, scope={"kind": "people", "people": [
+        quiet, subject_of(api, flagged)["subject_id"]]})
     ingest(api, departing_story(actor, usb=40)[1:])  # everything but the resignation
-    flagged = person_email()
     ingest(api, departing_story(flagged))
     await wait_for_alert(api, policy["id"], subject_of(api, flagged)["subject_id"])
-    quiet = subject_of(api, actor)["subject_id"]
     page = (await http.get(f"{api.cases}/alerts", headers=api.auth(api.token("Analyst")),
                            params={"limit": 200})).json()
     assert not [a for a in page["items"] if a["subject_id"] == quiet]
@@ -56,7 +57,7 @@ async def test_policy_created_after_the_events_still_scores_them(api: Api) -> No
     actor = person_email()
     ingest(api, departing_story(actor))
     await asyncio.sleep(0.5)
-    policy = create_policy(api)
+    policy = people_policy(api)  # the person is added after their events, too
     await wait_for_alert(api, policy["id"], subject_of(api, actor)["subject_id"])
 
 

@@ -14,9 +14,9 @@ import httpx
 from services.cases.settings import DEFAULT_ORGANIZATION_ID
 from tests.conftest import Api
 from tests.factories import (
-    create_policy,
     departing_story,
     ingest,
+    people_policy,
     person_email,
     subject_of,
     wait_for_alert,
@@ -65,7 +65,7 @@ async def test_every_change_once_in_commit_order_resumable_and_pseudonymous(
         api: Api, http: httpx.AsyncClient) -> None:
     analyst = api.auth(api.token("Analyst"))
     start = await head_cursor(api, http, analyst)
-    policy = create_policy(api)
+    policy = people_policy(api)
     # A person the directory knows by name: neither name nor email may leave in the feed.
     email = person_email()
     created = await http.post(f"{api.identity}/people", headers=api.auth(api.admin_token()),
@@ -186,7 +186,7 @@ async def test_a_scoped_reviewer_reads_only_their_people(api: Api,
     assert put.status_code == 200
     everyone = api.auth(api.token("Investigator"))
     start = await head_cursor(api, http, everyone)
-    policy = create_policy(api)
+    policy = people_policy(api)
     alerts = {}
     for key, email in (("inside", inside), ("outside", outside)):
         ingest(api, departing_story(email))

@@ -132,9 +132,10 @@ async def test_a_confirmed_violation_feeds_scoring_once(api: Api, http: httpx.As
     booster), once; a benign close does not."""
     import asyncio
 
-    from tests.factories import create_policy, fresh_alert
+    from tests.factories import create_policy, fresh_alert, person_email, subject_of
 
-    policy = create_policy(api)
+    policy = create_policy(api, scope={"kind": "people",
+                                       "people": [subject_of(api, person_email())["subject_id"]]})
     analyst = api.auth(api.token("Analyst"))
     service = api.auth(api.service_token())
 
@@ -171,9 +172,9 @@ async def test_two_reviewers_on_one_alert_one_wins(api: Api, http: httpx.AsyncCl
     with the state it lost to."""
     import asyncio
 
-    from tests.factories import create_policy, fresh_alert
+    from tests.factories import fresh_alert, people_policy
 
-    alert = await fresh_alert(api, create_policy(api))
+    alert = await fresh_alert(api, people_policy(api))
     first, second = api.auth(api.token("Analyst")), api.auth(api.token("Investigator"))
     confirm, dismiss = await asyncio.gather(
         http.post(f"{api.cases}/alerts/{alert['id']}/confirm", headers=first, json={}),
@@ -187,9 +188,10 @@ async def test_two_reviewers_on_one_alert_one_wins(api: Api, http: httpx.AsyncCl
 
 
 async def test_bulk_dismiss_goes_alert_by_alert(api: Api, http: httpx.AsyncClient) -> None:
-    from tests.factories import audit_rows, create_policy
+    from tests.factories import audit_rows, create_policy, person_email, subject_of
 
-    policy = create_policy(api)
+    policy = create_policy(api, scope={"kind": "people",
+                                       "people": [subject_of(api, person_email())["subject_id"]]})
     alerts = [await fresh_alert(api, policy) for _ in range(4)]
     analyst = api.auth(api.token("Analyst"))
     confirmed = alerts.pop()

@@ -7,9 +7,9 @@ import httpx
 
 from tests.conftest import PASSWORD, Api
 from tests.factories import (
-    create_policy,
     departing_story,
     ingest,
+    people_policy,
     person_email,
     subject_of,
     wait_for_alert,
@@ -54,7 +54,7 @@ async def test_two_person_reveal_privacy_and_scope_through_graphql(
     assert changed["data"]["updatePrivacySettings"]["twoPersonReveal"] is True
     assert changed["data"]["updatePrivacySettings"]["pseudonymise"] is True
 
-    policy = create_policy(api)
+    policy = people_policy(api)
     email = person_email()
     added = await http.post(f"{api.identity}/people", headers=api.auth(admin),
                             json={"email": email, "display_name": "Gale Graph"})

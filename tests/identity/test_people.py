@@ -45,12 +45,12 @@ async def test_reveal_needs_an_active_case_and_a_current_role(api: Api,
                                                               http: httpx.AsyncClient) -> None:
     from tests.factories import create_policy, departing_story, ingest, wait_for_alert
 
-    policy = create_policy(api)
     email = person_email()
     await http.post(f"{api.identity}/people", headers=api.auth(api.admin_token()),
                     json={"email": email, "display_name": "Robin Reveal"})
-    ingest(api, departing_story(email))
     subject = subject_of(api, email)["subject_id"]
+    policy = create_policy(api, scope={"kind": "people", "people": [subject]})
+    ingest(api, departing_story(email))
     alert = await wait_for_alert(api, policy["id"], subject)
     inv_id, inv_token = api.new_account("Investigator")
     inv = api.auth(inv_token)

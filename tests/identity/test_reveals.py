@@ -33,12 +33,12 @@ def privacy(api: Api) -> Iterator[dict]:
 async def _case_about_new_person(api: Api, http: httpx.AsyncClient, name: str,
                                  investigator: str) -> tuple[str, str]:
     """A person in the directory, their alert, confirmed into a case; (subject, case id)."""
-    policy = create_policy(api)
     email = person_email()
     await http.post(f"{api.identity}/people", headers=api.auth(api.admin_token()),
                     json={"email": email, "display_name": name})
-    ingest(api, departing_story(email))
     subject = subject_of(api, email)["subject_id"]
+    policy = create_policy(api, scope={"kind": "people", "people": [subject]})
+    ingest(api, departing_story(email))
     alert = await wait_for_alert(api, policy["id"], subject)
     resp = await http.post(f"{api.cases}/alerts/{alert['id']}/confirm",
                            headers=api.auth(investigator), json={})

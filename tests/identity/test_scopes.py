@@ -65,11 +65,12 @@ async def test_a_scoped_reviewer_sees_only_their_departments_and_regions_everywh
     rows = [{"email": e, "department": d, "region": r} for e, d, r in people.values()]
     imported = await http.post(f"{api.identity}/people/import", headers=admin, json=rows)
     assert imported.status_code == 200, imported.text
-    policy = create_policy(api)
-    subjects, alerts = {}, {}
+    subjects = {key: subject_of(api, email)["subject_id"]
+                for key, (email, _, _) in people.items()}
+    policy = create_policy(api, scope={"kind": "people", "people": list(subjects.values())})
+    alerts = {}
     for key, (email, _, _) in people.items():
         ingest(api, departing_story(email))
-        subjects[key] = subject_of(api, email)["subject_id"]
         alerts[key] = await wait_for_alert(api, policy["id"], subjects[key])
     lead = api.auth(api.token("Investigator"))
     case = {k: (await http.post(f"{api.cases}/alerts/{a['id']}/confirm", headers=lead,

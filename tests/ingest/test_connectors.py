@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.conftest import Api
-from tests.factories import db_fetch, person_email, subject_of, wait_for_alert
+from tests.factories import add_to_scope, db_fetch, person_email, subject_of, wait_for_alert
 
 
 def _when(delta: timedelta = timedelta()) -> str:
@@ -261,6 +261,7 @@ async def test_hr_and_m365_connectors_raise_a_departing_user_alert(
     """The reference product's main scenario through connectors alone: a resignation from the
     HR file, then copies to USB from Endpoint DLP records, and an alert."""
     user = person_email()
+    add_to_scope(api, policy, subject_of(api, user)["subject_id"])
     resigned = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     csv_text = f"EmailAddress,ResignationDate,LastWorkingDate\n{user},{resigned},{resigned}\n"
     hr = await http.post(f"{api.ingest}/connectors/hr/csv", content=csv_text,

@@ -89,7 +89,7 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         analyst = await _as(api, client, staff["Analyst"], PASSWORD)
         alert = None
         while alert is None and time.monotonic() - sent_at < 30:
-            page = (await analyst("""query { alerts(status: NEEDS_REVIEW, first: 100) {
+            page = (await analyst("""query { alerts(status: NEEDS_REVIEW, first: 20) {
                 edges { node { id policyId policyName score severity status
                   explanation { base riskFactors
                     contributions { kind indicator booster percent count level points } }

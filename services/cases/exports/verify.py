@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
@@ -61,7 +62,7 @@ def verify(bundle: bytes, public_key: Ed25519PublicKey) -> Verdict:
         try:
             manifest_bytes = zf.read(MANIFEST)
             signature = base64.b64decode(zf.read(SIGNATURE).strip(), validate=True)
-        except (zipfile.BadZipFile, binascii.Error, OSError) as exc:
+        except (zipfile.BadZipFile, zlib.error, binascii.Error, OSError) as exc:
             verdict.fail(f"cannot read the manifest or its signature ({exc})")
             return verdict
         try:
@@ -84,7 +85,7 @@ def verify(bundle: bytes, public_key: Ed25519PublicKey) -> Verdict:
                 continue
             try:
                 data = zf.read(name)
-            except (zipfile.BadZipFile, OSError) as exc:  # CRC mismatch of a changed byte
+            except (zipfile.BadZipFile, zlib.error, OSError) as exc:  # a changed byte
                 verdict.fail(f"{name}: cannot be read ({exc})")
                 continue
             digest = hashlib.sha256(data).hexdigest()

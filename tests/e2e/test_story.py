@@ -67,7 +67,7 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         policy = (await admin("""mutation($input: CreatePolicyInput!) {
             createPolicy(input: $input) { id name template alertThreshold } }""",
             input={"name": f"Departing story {tag}", "template": "data_theft_departing_users",
-                   "alertThreshold": 30}))["data"]["createPolicy"]
+                   "alertThreshold": 30, "active": False}))["data"]["createPolicy"]
 
         # Activity for a departing person arrives through ingest.
         person = f"leaver-{tag}@contoso.example"
@@ -78,10 +78,15 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         subject_id = subject_of(api, person)["subject_id"]
         # Narrowed to this person over REST (the gateway has no policy scope yet): a policy
         # over everyone meets the daily alert cap on the shared stack's earlier people first.
+        # Created inactive and switched on once narrowed: active over everyone even for a
+        # moment, it would spend the day's alert cap on earlier people.
         scoped = await client.patch(f"{api.scoring}/policies/{policy['id']}",
                                     headers=api.auth(api.admin_token()),
                                     json={"scope": {"kind": "people", "people": [subject_id]}})
         assert scoped.status_code == 200, scoped.text
+        activated = await client.post(f"{api.scoring}/policies/{policy['id']}/activate",
+                                      headers=api.auth(api.admin_token()))
+        assert activated.status_code == 200, activated.text
         sent_at = time.monotonic()
         ingest(api, departing_story(person, usb=15, cloud=12, email=10))
 

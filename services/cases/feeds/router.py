@@ -3,29 +3,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import StreamingResponse
 
 from services.cases.feeds import service
 from services.cases.feeds.schemas import AlertFeedPage, FeedFormat
 from services.kit.deps import Caller, RuntimeDep, UoW, require_scoped
 from services.kit.errors import problem_responses
+from services.kit.feed import NDJSON, ndjson_feed_doc
 
 router = APIRouter(tags=["feeds"])
 Reader = Annotated[Caller, require_scoped("alerts", "read")]
-NDJSON = "application/x-ndjson"
-
-FEED_RESPONSE = {
-    "description": "A page of changes; with `Accept: application/x-ndjson`, every change "
-                   "after the cursor up to the newest at the start of the request, one record "
-                   "a line, and the cursor to resume from in `X-Next-Cursor`.",
-    "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/AlertChangeRead"}}},
-    "headers": {"X-Next-Cursor": {"description": "NDJSON only: give it back as `cursor`.",
-                                  "schema": {"type": "string"}}},
-}
 
 
 @router.get("/alerts/feed", operation_id="alerts:feed", response_model=AlertFeedPage,
-            responses={200: FEED_RESPONSE, **problem_responses(401, 403, 422)})
+            responses={200: ndjson_feed_doc("AlertChangeRead"),
+                       **problem_responses(401, 403, 422)})
 async def alert_feed(rt: RuntimeDep, uow: UoW, caller: Reader, cursor: str | None = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                      fmt: Annotated[FeedFormat, Query(
@@ -40,10 +31,7 @@ async def alert_feed(rt: RuntimeDep, uow: UoW, caller: Reader, cursor: str | Non
     if accept and NDJSON in accept:
         out = await service.stream(rt.db, caller.scope, cursor=cursor, fmt=fmt,
                                    organization_id=org)
-        headers = {"Cache-Control": "no-store"}
-        if out.next_cursor:
-            headers["X-Next-Cursor"] = out.next_cursor
-        return StreamingResponse(out.body, media_type=NDJSON, headers=headers)
+        return out.response()
     body = await service.page(uow, caller.scope, cursor=cursor, limit=limit, fmt=fmt,
                               organization_id=org)
     return Response(body, media_type="application/json")

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases.feeds import repository as repo
 from services.cases.feeds.schemas import AlertChangeRead, FeedFormat, O365AlertRecord
+from services.kit import feed
 from services.kit.db import Database, UnitOfWork
 from services.kit.feed import parse_cursor
 from services.kit.pagination import encode_cursor
@@ -111,40 +111,13 @@ async def page(uow: UnitOfWork, scope: AccessScope, *, cursor: str | None, limit
                       ensure_ascii=False).encode()
 
 
-@dataclass
-class Stream:
-    next_cursor: str | None
-    body: AsyncIterator[bytes]
-
-
 async def stream(db: Database, scope: AccessScope, *, cursor: str | None, fmt: FeedFormat,
-                 organization_id: uuid.UUID, chunk_rows: int = STREAM_CHUNK_ROWS) -> Stream:
-    """Every change after the cursor up to the newest finished one at this moment, as NDJSON,
-    one short read per chunk (flat memory, no transaction held while a client reads). The
-    cursor to resume from is known before the first byte, so it goes in a header."""
-    after = parse_cursor(cursor)
-    async with db.sessionmaker() as session:
-        head = await repo.head(session)
-    if head is None or head <= after:
-        return Stream(cursor, _empty())
-    return Stream(encode_cursor(list(head)),
-                  _chunks(db, scope.subject_list(), after, head, chunk_rows,
-                          _encoder(fmt, organization_id)))
-
-
-async def _empty() -> AsyncIterator[bytes]:
-    return
-    yield b""
-
-
-async def _chunks(db: Database, subjects: list[uuid.UUID] | None, after: tuple[int, int],
-                  up_to: tuple[int, int], chunk_rows: int, encode) -> AsyncIterator[bytes]:
-    while True:
-        async with db.sessionmaker() as session:
-            rows = await repo.page(session, after=after, limit=chunk_rows, subjects=subjects,
-                                   up_to=up_to)
-        if rows:
-            yield b"".join(encode(r).model_dump_json().encode() + b"\n" for r in rows)
-        if len(rows) < chunk_rows:
-            return
-        after = (int(rows[-1].xid), rows[-1].seq)
+                 organization_id: uuid.UUID, chunk_rows: int = STREAM_CHUNK_ROWS
+                 ) -> feed.Stream:
+    """Every change after the cursor up to the newest finished one at this moment, as NDJSON
+    (services/kit/feed.py)."""
+    encode = _encoder(fmt, organization_id)
+    return await feed.stream(db, cursor, read_head=repo.head,
+                             read_page=partial(repo.page, subjects=scope.subject_list()),
+                             encode=lambda r: encode(r).model_dump_json().encode(),
+                             chunk_rows=chunk_rows)

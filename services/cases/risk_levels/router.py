@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import StreamingResponse
 
 from services.cases.risk_levels import service
 from services.cases.risk_levels.schemas import (
@@ -16,21 +15,12 @@ from services.cases.risk_levels.schemas import (
 )
 from services.kit.deps import Caller, RuntimeDep, UoW, require_scoped
 from services.kit.errors import problem_responses
+from services.kit.feed import NDJSON, ndjson_feed_doc
 
 router = APIRouter(tags=["risk levels"])
 Reader = Annotated[Caller, require_scoped("risk_levels", "read")]
 SettingsReader = Annotated[Caller, require_scoped("settings", "read")]
 SettingsWriter = Annotated[Caller, require_scoped("settings", "write")]
-NDJSON = "application/x-ndjson"
-
-FEED_RESPONSE = {
-    "description": "A page of changes; with `Accept: application/x-ndjson`, every change "
-                   "after the cursor up to the newest at the start of the request, one a "
-                   "line, and the cursor to resume from in `X-Next-Cursor`.",
-    "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/RiskLevelChangeRead"}}},
-    "headers": {"X-Next-Cursor": {"description": "NDJSON only: give it back as `cursor`.",
-                                  "schema": {"type": "string"}}},
-}
 
 
 @router.get("/risk-levels", operation_id="risk_levels:list", response_model=RiskLevelPage,
@@ -61,7 +51,8 @@ async def put_settings(rt: RuntimeDep, uow: UoW, body: RiskLevelSettings,
 
 @router.get("/risk-levels/feed", operation_id="risk_levels:feed",
             response_model=RiskLevelFeedPage,
-            responses={200: FEED_RESPONSE, **problem_responses(401, 403, 422)})
+            responses={200: ndjson_feed_doc("RiskLevelChangeRead"),
+                       **problem_responses(401, 403, 422)})
 async def feed(rt: RuntimeDep, uow: UoW, caller: Reader, cursor: str | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                accept: Annotated[str | None, Header()] = None) -> Response:
@@ -69,10 +60,7 @@ async def feed(rt: RuntimeDep, uow: UoW, caller: Reader, cursor: str | None = No
     a DLP or access-control system follows."""
     if accept and NDJSON in accept:
         out = await service.feed_stream(rt.db, caller.scope, cursor=cursor)
-        headers = {"Cache-Control": "no-store"}
-        if out.next_cursor:
-            headers["X-Next-Cursor"] = out.next_cursor
-        return StreamingResponse(out.body, media_type=NDJSON, headers=headers)
+        return out.response()
     body = await service.feed_page(uow, caller.scope, cursor=cursor, limit=limit)
     return Response(body, media_type="application/json")
 

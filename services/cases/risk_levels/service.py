@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func
@@ -26,6 +26,7 @@ from services.cases.risk_levels.schemas import (
     RiskLevelSettings,
 )
 from services.cases.webhooks.events import emit
+from services.kit import feed
 from services.kit.db import Database, UnitOfWork
 from services.kit.deps import Caller
 from services.kit.feed import parse_cursor
@@ -197,38 +198,11 @@ async def feed_page(uow: UnitOfWork, scope: AccessScope, *, cursor: str | None,
                       ensure_ascii=False).encode()
 
 
-@dataclass
-class Stream:
-    next_cursor: str | None
-    body: AsyncIterator[bytes]
-
-
 async def feed_stream(db: Database, scope: AccessScope, *, cursor: str | None,
-                      chunk_rows: int = STREAM_CHUNK_ROWS) -> Stream:
-    """Every change after the cursor up to the newest finished one now, as NDJSON, one short
-    read per chunk; the cursor to resume from goes in a header."""
-    after = parse_cursor(cursor)
-    async with db.sessionmaker() as session:
-        head = await repo.head(session)
-    if head is None or head <= after:
-        return Stream(cursor, _empty())
-    return Stream(encode_cursor(list(head)),
-                  _chunks(db, scope.subject_list(), after, head, chunk_rows))
-
-
-async def _empty() -> AsyncIterator[bytes]:
-    return
-    yield b""
-
-
-async def _chunks(db: Database, subjects: list[uuid.UUID] | None, after: tuple[int, int],
-                  up_to: tuple[int, int], chunk_rows: int) -> AsyncIterator[bytes]:
-    while True:
-        async with db.sessionmaker() as session:
-            rows = await repo.changes(session, after=after, limit=chunk_rows,
-                                      subjects=subjects, up_to=up_to)
-        if rows:
-            yield b"".join(_change(r).model_dump_json().encode() + b"\n" for r in rows)
-        if len(rows) < chunk_rows:
-            return
-        after = (int(rows[-1].xid), rows[-1].seq)
+                      chunk_rows: int = STREAM_CHUNK_ROWS) -> feed.Stream:
+    """Every change after the cursor up to the newest finished one now, as NDJSON
+    (services/kit/feed.py)."""
+    return await feed.stream(db, cursor, read_head=repo.head,
+                             read_page=partial(repo.changes, subjects=scope.subject_list()),
+                             encode=lambda r: _change(r).model_dump_json().encode(),
+                             chunk_rows=chunk_rows)

@@ -5,19 +5,42 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from graphql import ExecutionResult
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData
 
 from gateway.clients import check_health, create_http_client
 from gateway.context import GatewayContext, get_context
-from gateway.schema import schema
+from gateway.errors import BAD_USER_INPUT
+from gateway.limits import PersistedQueryStore
+from gateway.schema import build_schema
 from gateway.settings import GatewaySettings
 from services.kit.app import RequestIdMiddleware
 from services.kit.logs import setup_logging
 
 log = logging.getLogger("openirm.gateway")
+
+
+class GatewayRouter(GraphQLRouter[GatewayContext, None]):
+    """strawberry's router plus automatic persisted queries."""
+
+    persisted: PersistedQueryStore | None = None
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
+                             context: GatewayContext, root_value: Any,
+                             request_data: GraphQLRequestData) -> ExecutionResult:
+        if self.persisted is not None and request_data.extensions \
+                and "persistedQuery" in request_data.extensions:
+            query, error = self.persisted.resolve(request_data.query, request_data.extensions)
+            if error is not None:
+                return ExecutionResult(data=None, errors=[error])
+            request_data.query = query
+        return await super().execute_single(request, request_adapter, sub_response, context,
+                                            root_value, request_data)
 
 
 def create(settings: GatewaySettings | None = None) -> FastAPI:
@@ -39,10 +62,22 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(RequestIdMiddleware)
 
-    graphiql = settings.graphiql and settings.env == "development"
-    graphql: GraphQLRouter[GatewayContext, None] = GraphQLRouter(
-        schema, context_getter=get_context, graphql_ide="graphiql" if graphiql else None,
-        tags=["graphql"])
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        """Refuse an oversized query before reading it (413, in GraphQL's error shape)."""
+        length = request.headers.get("content-length")
+        if request.url.path.startswith("/graphql") and length and length.isdigit() \
+                and int(length) > settings.max_query_bytes:
+            return JSONResponse({"errors": [{
+                "message": f"The request is over {settings.max_query_bytes} bytes.",
+                "extensions": {"code": BAD_USER_INPUT}}]}, status_code=413)
+        return await call_next(request)
+
+    graphql = GatewayRouter(
+        build_schema(settings), context_getter=get_context,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None, tags=["graphql"])
+    if settings.persisted_queries:
+        graphql.persisted = PersistedQueryStore(settings.persisted_queries)
     app.include_router(graphql, prefix="/graphql")
 
     @app.get("/healthz", operation_id="health:alive", tags=["operations"])

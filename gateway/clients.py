@@ -73,7 +73,7 @@ def _service_error(service: str, resp: httpx.Response) -> ServiceError:
     code = body.get("code") or "upstream_error"
     params = body.get("invalid_params")
     return ServiceError(resp.status_code, str(code), str(detail), service=service,
-                        invalid_params=params if isinstance(params, list) else None)
+                        invalid_params=params if isinstance(params, list) else None, body=body)
 
 
 async def check_health(http: httpx.AsyncClient, settings: GatewaySettings) -> dict[str, str]:
@@ -100,8 +100,11 @@ class Services:
         self.urls = service_urls(settings)
         self.authorization = authorization
 
-    async def _call(self, service: str, method: str, path: str, *, json: Any = None,
-                    params: dict[str, Any] | None = None, forward_auth: bool = True) -> Any:
+    async def call(self, service: str, method: str, path: str, *, json: Any = None,
+                   params: dict[str, Any] | None = None, forward_auth: bool = True) -> Any:
+        """One REST call as the caller; the JSON answer, or None for 204. Path segments built
+        from arguments go through `uuid_segment`/`text_segment` first. A 4xx or 5xx raises
+        `ServiceError`; idempotent GETs are retried on transport errors and 502-504."""
         headers: dict[str, str] = {}
         if forward_auth and self.authorization:
             headers["Authorization"] = self.authorization
@@ -141,113 +144,113 @@ class Services:
     # identity: accounts and tokens
 
     async def sign_in(self, email: str, password: str) -> dict[str, Any]:
-        return await self._call("identity", "POST", "/auth/token",
+        return await self.call("identity", "POST", "/auth/token",
                                 json={"email": email, "password": password},
                                 forward_auth=False)
 
     async def refresh(self, refresh_token: str) -> dict[str, Any]:
-        return await self._call("identity", "POST", "/auth/refresh",
+        return await self.call("identity", "POST", "/auth/refresh",
                                 json={"refresh_token": refresh_token}, forward_auth=False)
 
     async def sign_out(self, refresh_token: str) -> None:
-        await self._call("identity", "POST", "/auth/sign-out",
+        await self.call("identity", "POST", "/auth/sign-out",
                          json={"refresh_token": refresh_token}, forward_auth=False)
 
     async def me(self) -> dict[str, Any]:
-        return await self._call("identity", "GET", "/accounts/me")
+        return await self.call("identity", "GET", "/accounts/me")
 
     async def accounts_list(self) -> list[dict[str, Any]]:
-        return await self._call("identity", "GET", "/accounts")
+        return await self.call("identity", "GET", "/accounts")
 
     async def account_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._call("identity", "POST", "/accounts", json=body)
+        return await self.call("identity", "POST", "/accounts", json=body)
 
     async def account_set_roles(self, account_id: str, roles: list[str]) -> dict[str, Any]:
         seg = uuid_segment(account_id, "accountId")
-        return await self._call("identity", "PUT", f"/accounts/{seg}/roles",
+        return await self.call("identity", "PUT", f"/accounts/{seg}/roles",
                                 json={"roles": roles})
 
     # identity: service clients
 
     async def clients_list(self) -> list[dict[str, Any]]:
-        return await self._call("identity", "GET", "/clients")
+        return await self.call("identity", "GET", "/clients")
 
     async def client_get(self, client_id: str) -> dict[str, Any]:
         seg = uuid_segment(client_id, "id")
-        return await self._call("identity", "GET", f"/clients/{seg}")
+        return await self.call("identity", "GET", f"/clients/{seg}")
 
     async def client_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._call("identity", "POST", "/clients", json=body)
+        return await self.call("identity", "POST", "/clients", json=body)
 
     async def client_set_roles(self, client_id: str, roles: list[str]) -> dict[str, Any]:
         seg = uuid_segment(client_id, "clientId")
-        return await self._call("identity", "PUT", f"/clients/{seg}/roles",
+        return await self.call("identity", "PUT", f"/clients/{seg}/roles",
                                 json={"roles": roles})
 
     async def client_rotate_secret(self, client_id: str) -> dict[str, Any]:
         seg = uuid_segment(client_id, "clientId")
-        return await self._call("identity", "POST", f"/clients/{seg}/secret")
+        return await self.call("identity", "POST", f"/clients/{seg}/secret")
 
     async def client_revoke(self, client_id: str) -> dict[str, Any]:
         seg = uuid_segment(client_id, "clientId")
-        return await self._call("identity", "DELETE", f"/clients/{seg}")
+        return await self.call("identity", "DELETE", f"/clients/{seg}")
 
     # identity: people and reveal
 
     async def person_get(self, subject_id: str) -> dict[str, Any]:
         seg = uuid_segment(subject_id, "subjectId")
-        return await self._call("identity", "GET", f"/people/{seg}")
+        return await self.call("identity", "GET", f"/people/{seg}")
 
     async def person_reveal(self, subject_id: str, case_id: str, justification: str
                             ) -> dict[str, Any]:
         seg = uuid_segment(subject_id, "subjectId")
         body = {"case_id": uuid_segment(case_id, "caseId"), "justification": justification}
-        return await self._call("identity", "POST", f"/people/{seg}/reveal", json=body)
+        return await self.call("identity", "POST", f"/people/{seg}/reveal", json=body)
 
     async def reveal_requests(self, *, status: str | None, subject_id: str | None,
                               cursor: str | None, limit: int) -> dict[str, Any]:
-        return await self._call("identity", "GET", "/reveal-requests", params={
+        return await self.call("identity", "GET", "/reveal-requests", params={
             "status": status, "cursor": cursor, "limit": limit,
             "subject_id": uuid_segment(subject_id, "subjectId") if subject_id else None})
 
     async def reveal_decide(self, request_id: str, decision: str, reason: str | None
                             ) -> dict[str, Any]:
         seg = uuid_segment(request_id, "requestId")
-        return await self._call("identity", "POST", f"/reveal-requests/{seg}/{decision}",
+        return await self.call("identity", "POST", f"/reveal-requests/{seg}/{decision}",
                                 json=_drop_none({"reason": reason}))
 
     # identity: privacy and access scopes
 
     async def privacy_get(self) -> dict[str, Any]:
-        return await self._call("identity", "GET", "/privacy")
+        return await self.call("identity", "GET", "/privacy")
 
     async def privacy_put(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._call("identity", "PUT", "/privacy", json=_drop_none(body))
+        return await self.call("identity", "PUT", "/privacy", json=_drop_none(body))
 
     async def scope_get(self, account_id: str) -> dict[str, Any]:
         seg = uuid_segment(account_id, "accountId")
-        return await self._call("identity", "GET", f"/accounts/{seg}/scope")
+        return await self.call("identity", "GET", f"/accounts/{seg}/scope")
 
     async def scope_put(self, account_id: str, body: dict[str, Any]) -> dict[str, Any]:
         seg = uuid_segment(account_id, "accountId")
-        return await self._call("identity", "PUT", f"/accounts/{seg}/scope", json=body)
+        return await self.call("identity", "PUT", f"/accounts/{seg}/scope", json=body)
 
     async def people_import(self, rows: list[dict[str, Any]], *, dry_run: bool,
                             on_error: str) -> dict[str, Any]:
-        return await self._call("identity", "POST", "/people/import", json=rows,
+        return await self.call("identity", "POST", "/people/import", json=rows,
                                 params={"dry_run": str(dry_run).lower(),
                                         "on_error": on_error})
 
     async def person_erase(self, subject_id: str, reason: str) -> dict[str, Any]:
         seg = uuid_segment(subject_id, "subjectId")
-        return await self._call("identity", "DELETE", f"/people/{seg}",
+        return await self.call("identity", "DELETE", f"/people/{seg}",
                                 json={"reason": reason})
 
     async def people_rekey(self) -> dict[str, Any]:
-        return await self._call("identity", "POST", "/people/rekey")
+        return await self.call("identity", "POST", "/people/rekey")
 
     async def people_rekey_status(self) -> dict[str, Any]:
-        return await self._call("identity", "GET", "/people/rekey")
+        return await self.call("identity", "GET", "/people/rekey")
 
     # identity: audit log
 
@@ -256,85 +259,85 @@ class Services:
                           since: str | None = None, until: str | None = None,
                           cursor: str | None = None, limit: int | None = None
                           ) -> dict[str, Any]:
-        return await self._call("identity", "GET", "/audit", params={
+        return await self.call("identity", "GET", "/audit", params={
             "actor": actor, "action": action, "target": target, "outcome": outcome,
             "since": since, "until": until, "cursor": cursor, "limit": limit})
 
     async def audit_verify(self, *, since_seq: int | None = None,
                            expected_hash: str | None = None) -> dict[str, Any]:
-        return await self._call("identity", "GET", "/audit/verify", params={
+        return await self.call("identity", "GET", "/audit/verify", params={
             "since_seq": since_seq, "expected_hash": expected_hash})
 
     # scoring: templates, indicators, policies
 
     async def templates(self) -> list[dict[str, Any]]:
-        return await self._call("scoring", "GET", "/templates")
+        return await self.call("scoring", "GET", "/templates")
 
     async def indicators(self) -> list[dict[str, Any]]:
-        return await self._call("scoring", "GET", "/indicators")
+        return await self.call("scoring", "GET", "/indicators")
 
     async def indicator_set(self, key: str, enabled: bool) -> dict[str, Any]:
         seg = text_segment(key, "key")
-        return await self._call("scoring", "PUT", f"/indicators/{seg}",
+        return await self.call("scoring", "PUT", f"/indicators/{seg}",
                                 json={"enabled": enabled})
 
     async def policies(self) -> list[dict[str, Any]]:
-        return await self._call("scoring", "GET", "/policies")
+        return await self.call("scoring", "GET", "/policies")
 
     async def policy_get(self, policy_id: str) -> dict[str, Any]:
         seg = uuid_segment(policy_id, "id")
-        return await self._call("scoring", "GET", f"/policies/{seg}")
+        return await self.call("scoring", "GET", f"/policies/{seg}")
 
     async def policy_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._call("scoring", "POST", "/policies", json=body)
+        return await self.call("scoring", "POST", "/policies", json=body)
 
     # cases: alerts
 
     async def alerts_list(self, *, status: str | None = None, severity: str | None = None,
                           cursor: str | None = None, limit: int | None = None
                           ) -> dict[str, Any]:
-        return await self._call("cases", "GET", "/alerts", params={
+        return await self.call("cases", "GET", "/alerts", params={
             "status": status, "severity": severity, "cursor": cursor, "limit": limit})
 
     async def alert_get(self, alert_id: str) -> dict[str, Any]:
         seg = uuid_segment(alert_id, "id")
-        return await self._call("cases", "GET", f"/alerts/{seg}")
+        return await self.call("cases", "GET", f"/alerts/{seg}")
 
     async def alert_confirm(self, alert_id: str, *, case_id: str | None = None,
                             title: str | None = None) -> dict[str, Any]:
         seg = uuid_segment(alert_id, "alertId")
         body = _drop_none({"case_id": uuid_segment(case_id, "caseId") if case_id else None,
                            "title": title})
-        return await self._call("cases", "POST", f"/alerts/{seg}/confirm", json=body)
+        return await self.call("cases", "POST", f"/alerts/{seg}/confirm", json=body)
 
     async def alert_dismiss(self, alert_id: str, *, reason: str, comment: str | None = None
                             ) -> dict[str, Any]:
         seg = uuid_segment(alert_id, "alertId")
         body = _drop_none({"reason": reason, "comment": comment})
-        return await self._call("cases", "POST", f"/alerts/{seg}/dismiss", json=body)
+        return await self.call("cases", "POST", f"/alerts/{seg}/dismiss", json=body)
 
     # cases: cases and notes
 
     async def cases_list(self, *, status: str | None = None, cursor: str | None = None,
                          limit: int | None = None) -> dict[str, Any]:
-        return await self._call("cases", "GET", "/cases", params={
+        return await self.call("cases", "GET", "/cases", params={
             "status": status, "cursor": cursor, "limit": limit})
 
     async def case_get(self, case_id: str) -> dict[str, Any]:
         seg = uuid_segment(case_id, "id")
-        return await self._call("cases", "GET", f"/cases/{seg}")
+        return await self.call("cases", "GET", f"/cases/{seg}")
 
     async def case_notes(self, case_id: str) -> list[dict[str, Any]]:
         seg = uuid_segment(case_id, "caseId")
-        return await self._call("cases", "GET", f"/cases/{seg}/notes")
+        return await self.call("cases", "GET", f"/cases/{seg}/notes")
 
     async def case_add_note(self, case_id: str, body: str) -> dict[str, Any]:
         seg = uuid_segment(case_id, "caseId")
-        return await self._call("cases", "POST", f"/cases/{seg}/notes", json={"body": body})
+        return await self.call("cases", "POST", f"/cases/{seg}/notes", json={"body": body})
 
     async def case_close(self, case_id: str, *, classification: str, resolution: str
                          ) -> dict[str, Any]:
         seg = uuid_segment(case_id, "caseId")
-        return await self._call("cases", "POST", f"/cases/{seg}/close",
+        return await self.call("cases", "POST", f"/cases/{seg}/close",
                                 json={"classification": classification,
                                       "resolution": resolution})

@@ -27,7 +27,8 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL"
 
 CODE_BY_STATUS = {401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT,
-                  400: BAD_USER_INPUT, 422: BAD_USER_INPUT}
+                  400: BAD_USER_INPUT, 413: BAD_USER_INPUT, 415: BAD_USER_INPUT,
+                  422: BAD_USER_INPUT}
 INTERNAL_MESSAGE = "Internal server error."
 
 
@@ -36,11 +37,13 @@ class ServiceError(Exception):
     gateway makes itself before calling (service "gateway")."""
 
     def __init__(self, status: int, code: str, detail: str, *, service: str = "gateway",
-                 invalid_params: list[dict[str, Any]] | None = None) -> None:
+                 invalid_params: list[dict[str, Any]] | None = None,
+                 body: dict[str, Any] | None = None) -> None:
         super().__init__(f"{service}: {status} {code}: {detail}")
         self.status, self.code, self.detail = status, code, detail
         self.service = service
         self.invalid_params = invalid_params
+        self.body = body or {}  # the whole problem document, e.g. a 409's current_status
 
     @property
     def graphql_code(self) -> str:

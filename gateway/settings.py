@@ -9,9 +9,33 @@ from services.kit.settings import CommonSettings
 
 class GatewaySettings(CommonSettings):
     """Service URLs, timeouts and the environment come from `CommonSettings`; the gateway
-    holds no database URL and no key: it forwards tokens, the services check them."""
+    holds no database and no key: it forwards tokens, the services check them. Redis carries
+    the services' live events to subscriptions."""
 
-    graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql (development "
-                           "only; never outside development).")
+    redis_url: str = Field(default="redis://localhost:6379/0",
+                           description="Where the services publish live events.")
+    graphiql: bool | None = Field(default=None, description=(
+        "Serve the GraphiQL IDE at /graphql; unset: on in development, off in production."))
+    introspection: bool | None = Field(default=None, description=(
+        "Answer introspection queries; unset: on in development, off in production."))
+    max_depth: int = Field(default=12, ge=2, le=50, description="Deepest selection nesting.")
+    max_aliases: int = Field(default=30, ge=1, le=1000, description="Aliases per request.")
+    max_tokens: int = Field(default=5000, ge=100, le=100_000,
+                            description="Lexical tokens per query document.")
+    max_cost: int = Field(default=10_000, ge=10, le=10_000_000, description=(
+        "Cost budget per request: 1 per field, a list's selection counted per item asked "
+        "for (`first`)."))
+    max_query_bytes: int = Field(default=100_000, ge=1024, le=10_000_000,
+                                 description="Largest request body accepted.")
+    persisted_queries: int = Field(default=2000, ge=0, le=1_000_000, description=(
+        "Automatic persisted queries kept in memory (0 turns them off)."))
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30,
                                        description="How long /readyz waits for each service.")
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.env == "development" if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.env == "development" if self.introspection is None else self.introspection

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 
 from gateway.errors import ErrorCodes, GatewaySchema
+from gateway.limits import CostLimiter
 from gateway.schema.accounts import AccountMutation, AccountQuery
 from gateway.schema.alerts import AlertMutation, AlertQuery
 from gateway.schema.audit import AuditQuery
 from gateway.schema.auth import AuthMutation
 from gateway.schema.cases import CaseMutation, CaseQuery
 from gateway.schema.clients import ClientMutation, ClientQuery
+from gateway.schema.node import NodeQuery
 from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
-
-MAX_DEPTH = 10
-MAX_ALIASES = 30
+from gateway.settings import GatewaySettings
 
 
 @strawberry.type(description="Reads. Every field is checked by the service that owns the data, "
                              "with the caller's token.")
-class Query(AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, AuditQuery,
+class Query(NodeQuery, AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, AuditQuery,
             RevealQuery, PrivacyQuery, ClientQuery):
     pass
 
@@ -35,12 +44,23 @@ class Mutation(AuthMutation, AlertMutation, CaseMutation, PeopleMutation, Policy
     pass
 
 
-schema = GatewaySchema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[QueryDepthLimiter(max_depth=MAX_DEPTH),
-                MaxAliasesLimiter(max_alias_count=MAX_ALIASES), ErrorCodes],
-)
+def build_schema(settings: GatewaySettings | None = None) -> GatewaySchema:
+    """The schema with the request limits of these settings (they do not change the SDL)."""
+    settings = settings or GatewaySettings()
+    # Factories, not instances: each request gets its own extension objects.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(QueryDepthLimiter, max_depth=settings.max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(CostLimiter, budget=settings.max_cost),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    extensions.append(ErrorCodes)
+    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+schema = build_schema()
 
 
 def sdl() -> str:
@@ -48,4 +68,4 @@ def sdl() -> str:
     return schema.as_str()
 
 
-__all__ = ["Mutation", "Query", "schema", "sdl"]
+__all__ = ["Mutation", "Query", "build_schema", "schema", "sdl"]

@@ -50,6 +50,8 @@ class Loaders:
             _one_by_one(services.person_get), cache_key_fn=_key)
         self.case: DataLoader[str, dict[str, Any]] = DataLoader(
             _one_by_one(services.case_get), cache_key_fn=_key)
+        self.policy: DataLoader[str, dict[str, Any]] = DataLoader(
+            _one_by_one(services.policy_get), cache_key_fn=_key)
 
 
 def forget(loader: DataLoader[str, Any], key: str) -> None:

@@ -15,10 +15,12 @@ import httpx
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLUnionType,
     Undefined,
     get_named_type,
 )
@@ -222,7 +224,9 @@ def _selection(type_, depth: int, seen: tuple[str, ...]) -> str | None:
     named = get_named_type(type_)
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return ""
-    assert isinstance(named, GraphQLObjectType)
+    if isinstance(named, GraphQLUnionType):
+        return " { __typename }"
+    assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType)
     if depth >= MAX_DEPTH or named.name in seen:
         return None
     parts = []

@@ -14,13 +14,19 @@ from gateway.schema.cases import Case, case_by_id
 from gateway.schema.common import (
     INPUT,
     Connection,
+    Node,
     build_connection,
+    decode_id,
     keyset_cursor,
+    node_resolver,
+    operation,
     page_size,
     parse_date,
     parse_datetime,
 )
+from gateway.schema.payloads import Payload, attempt
 from gateway.schema.people import Person, person_of
+from gateway.schema.policies import Policy
 
 MAX_PAGE = 200
 
@@ -157,11 +163,10 @@ class AlertExplanation:
 
 @strawberry.type(description="A person's risk score under a policy reached the policy's alert "
                              "threshold.")
-class Alert:
-    id: strawberry.ID = strawberry.field(description="Alert id.")
-    policy_id: strawberry.ID = strawberry.field(description="The policy that raised it.")
-    policy_name: str = strawberry.field(description="That policy's name.")
-    subject_id: strawberry.ID = strawberry.field(description="Subject id of the person.")
+class Alert(Node):
+    policy_key: strawberry.Private[str]
+    subject_key: strawberry.Private[str]
+    policy_name: str = strawberry.field(description="Name of the policy that raised it.")
     alias: str = strawberry.field(description="Alias of the person.")
     status: AlertStatus = strawberry.field(description="Where the alert is in triage.")
     severity: Severity = strawberry.field(description="Severity, from the score.")
@@ -170,8 +175,7 @@ class Alert:
         description="The contributions that make up the score.")
     raw_explanation: JSON = strawberry.field(
         description="The explanation exactly as the scoring service recorded it.")
-    case_id: strawberry.ID | None = strawberry.field(
-        description="The case the alert was confirmed into, if any.")
+    case_key: strawberry.Private[str | None]
     dismiss_reason: DismissReason | None = strawberry.field(
         description="Why it was dismissed, if it was.")
     dismiss_comment: str | None = strawberry.field(description="The dismisser's comment.")
@@ -184,24 +188,36 @@ class Alert:
         reason = data.get("dismiss_reason")
         case_id = data.get("case_id")
         return cls(
-            id=strawberry.ID(str(data["id"])), policy_id=strawberry.ID(str(data["policy_id"])),
-            policy_name=data["policy_name"], subject_id=strawberry.ID(str(data["subject_id"])),
+            key=str(data["id"]), policy_key=str(data["policy_id"]),
+            policy_name=data["policy_name"], subject_key=str(data["subject_id"]),
             alias=data["alias"], status=AlertStatus(data["status"]),
             severity=Severity(data["severity"]), score=int(data["score"]),
             explanation=AlertExplanation.from_json(explanation), raw_explanation=explanation,
-            case_id=strawberry.ID(str(case_id)) if case_id else None,
+            case_key=str(case_id) if case_id else None,
             dismiss_reason=DismissReason(reason) if reason else None,
             dismiss_comment=data.get("dismiss_comment"),
             created_at=parse_datetime(data["created_at"]),
             updated_at=parse_datetime(data["updated_at"]))
 
-    @strawberry.field(description="The case the alert was confirmed into, if any.")
+    @strawberry.field(description="The case the alert was confirmed into, if any.",
+                      metadata=operation("cases:get"))
     async def case(self, info: Info) -> Case | None:
-        return await case_by_id(info, self.case_id) if self.case_id else None
+        return await case_by_id(info, self.case_key) if self.case_key else None
 
-    @strawberry.field(description="The person, pseudonymous unless revealed to the caller.")
+    @strawberry.field(description="The policy that raised it.",
+                      metadata=operation("policies:get"))
+    async def policy(self, info: Info) -> Policy:
+        return Policy.from_service(await info.context.loaders.policy.load(self.policy_key))
+
+    @strawberry.field(description="The person, pseudonymous unless revealed to the caller.",
+                      metadata=operation("people:get"))
     async def person(self, info: Info) -> Person | None:
-        return await person_of(info, self.subject_id, self.alias)
+        return await person_of(info, self.subject_key, self.alias)
+
+
+@node_resolver("Alert")
+async def alert_node(info: Info, key: str) -> Alert:
+    return Alert.from_service(await info.context.services.alert_get(key))
 
 
 @strawberry.input(description="Confirm an alert into a case.")
@@ -215,8 +231,9 @@ class ConfirmAlertInput:
 
 
 @strawberry.type(description="The alert just confirmed.")
-class ConfirmAlertPayload:
-    alert: Alert = strawberry.field(description="The alert, now confirmed; see `alert.case`.")
+class ConfirmAlertPayload(Payload):
+    alert: Alert | None = strawberry.field(
+        default=None, description="The alert, now confirmed; see `alert.case`.")
 
 
 @strawberry.input(description="Dismiss an alert with a reason.")
@@ -228,13 +245,15 @@ class DismissAlertInput:
 
 
 @strawberry.type(description="The alert just dismissed.")
-class DismissAlertPayload:
-    alert: Alert = strawberry.field(description="The alert, now dismissed.")
+class DismissAlertPayload(Payload):
+    alert: Alert | None = strawberry.field(default=None,
+                                           description="The alert, now dismissed.")
 
 
 @strawberry.type
 class AlertQuery:
-    @strawberry.field(description="The alert queue, newest first (Analysts and Investigators).")
+    @strawberry.field(description="The alert queue, newest first (Analysts and Investigators).",
+                      metadata=operation("alerts:list"))
     async def alerts(
         self, info: Info,
         status: Annotated[AlertStatus | None, strawberry.argument(
@@ -252,32 +271,43 @@ class AlertQuery:
             severity=severity.value if severity else None, cursor=after,
             limit=page_size(first, MAX_PAGE))
         return build_connection(page["items"], page.get("next_cursor"), Alert.from_service,
-                                lambda a: keyset_cursor(a["created_at"], a["id"]))
+                                lambda a: keyset_cursor(a["created_at"], a["id"]), after=after)
 
-    @strawberry.field(description="An alert by id.")
+    @strawberry.field(description="An alert by id.", metadata=operation("alerts:get"))
     async def alert(
         self, info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The alert id.")],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The alert's id.")],
     ) -> Alert:
-        return Alert.from_service(await info.context.services.alert_get(id))
+        return await alert_node(info, decode_id(id, "Alert", "id"))
 
 
 @strawberry.type
 class AlertMutation:
-    @strawberry.mutation(description="Confirm an alert into a new or an existing active case.")
+    @strawberry.mutation(description="Confirm an alert into a new or an existing active case.",
+                         metadata=operation("alerts:confirm"))
     async def confirm_alert(
         self, info: Info, input: Annotated[ConfirmAlertInput, INPUT],
     ) -> ConfirmAlertPayload:
-        data = await info.context.services.alert_confirm(
-            input.alert_id, case_id=input.case_id, title=input.title)
-        if data.get("case_id"):
-            forget(info.context.loaders.case, str(data["case_id"]))
-        return ConfirmAlertPayload(alert=Alert.from_service(data))
+        async def confirm() -> ConfirmAlertPayload:
+            alert_id = decode_id(input.alert_id, "Alert", "alertId")
+            case_id = decode_id(input.case_id, "Case", "caseId") if input.case_id else None
+            data = await info.context.services.alert_confirm(alert_id, case_id=case_id,
+                                                             title=input.title)
+            if data.get("case_id"):
+                forget(info.context.loaders.case, str(data["case_id"]))
+            return ConfirmAlertPayload(alert=Alert.from_service(data))
 
-    @strawberry.mutation(description="Dismiss an alert with a reason.")
+        return await attempt(ConfirmAlertPayload, confirm)
+
+    @strawberry.mutation(description="Dismiss an alert with a reason.",
+                         metadata=operation("alerts:dismiss"))
     async def dismiss_alert(
         self, info: Info, input: Annotated[DismissAlertInput, INPUT],
     ) -> DismissAlertPayload:
-        data = await info.context.services.alert_dismiss(
-            input.alert_id, reason=input.reason.value, comment=input.comment)
-        return DismissAlertPayload(alert=Alert.from_service(data))
+        async def dismiss() -> DismissAlertPayload:
+            alert_id = decode_id(input.alert_id, "Alert", "alertId")
+            data = await info.context.services.alert_dismiss(
+                alert_id, reason=input.reason.value, comment=input.comment)
+            return DismissAlertPayload(alert=Alert.from_service(data))
+
+        return await attempt(DismissAlertPayload, dismiss)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from gateway.context import Info
-from gateway.schema.common import INPUT, parse_optional_datetime
+from gateway.schema.common import INPUT, Node, parse_optional_datetime
 
 
 @strawberry.type(description="A policy template: what a policy made from it watches for.")
@@ -61,8 +61,7 @@ class PolicyIndicator:
 
 @strawberry.type(description="A policy: a template, the indicators it scores and when it "
                              "alerts.")
-class Policy:
-    id: strawberry.ID = strawberry.field(description="Policy id.")
+class Policy(Node):
     name: str = strawberry.field(description="Name; immutable after creation.")
     template: str = strawberry.field(description="Template key.")
     description: str = strawberry.field(description="Description.")
@@ -79,7 +78,7 @@ class Policy:
     @classmethod
     def from_service(cls, data: dict[str, Any]) -> Policy:
         return cls(
-            id=strawberry.ID(str(data["id"])), name=data["name"], template=data["template"],
+            key=str(data["id"]), name=data["name"], template=data["template"],
             description=data.get("description") or "",
             indicators=[PolicyIndicator(key=i["key"], thresholds=i.get("thresholds"))
                         for i in data.get("indicators") or []],

@@ -65,7 +65,7 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
             await admin("mutation($k: String!) { setIndicatorEnabled(key: $k, enabled: true)"
                         " { key enabled } }", k=ind["key"])
         policy = (await admin("""mutation($input: CreatePolicyInput!) {
-            createPolicy(input: $input) { id name template alertThreshold } }""",
+            createPolicy(input: $input) { id rawId name template alertThreshold } }""",
             input={"name": f"Departing story {tag}", "template": "data_theft_departing_users",
                    "alertThreshold": 30, "active": False}))["data"]["createPolicy"]
 
@@ -80,11 +80,11 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         # over everyone meets the daily alert cap on the shared stack's earlier people first.
         # Created inactive and switched on once narrowed: active over everyone even for a
         # moment, it would spend the day's alert cap on earlier people.
-        scoped = await client.patch(f"{api.scoring}/policies/{policy['id']}",
+        scoped = await client.patch(f"{api.scoring}/policies/{policy['rawId']}",
                                     headers=api.auth(api.admin_token()),
                                     json={"scope": {"kind": "people", "people": [subject_id]}})
         assert scoped.status_code == 200, scoped.text
-        activated = await client.post(f"{api.scoring}/policies/{policy['id']}/activate",
+        activated = await client.post(f"{api.scoring}/policies/{policy['rawId']}/activate",
                                       headers=api.auth(api.admin_token()))
         assert activated.status_code == 200, activated.text
         sent_at = time.monotonic()
@@ -95,12 +95,12 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         alert = None
         while alert is None and time.monotonic() - sent_at < 30:
             page = (await analyst("""query { alerts(status: NEEDS_REVIEW, first: 20) {
-                edges { node { id policyId policyName score severity status
+                edges { node { id policy { rawId } policyName score severity status
                   explanation { base riskFactors
                     contributions { kind indicator booster percent count level points } }
                   person { subjectId alias revealed displayName email } } } } }"""))
             alert = next((e["node"] for e in page["data"]["alerts"]["edges"]
-                          if e["node"]["policyId"] == policy["id"]
+                          if e["node"]["policy"]["rawId"] == policy["rawId"]
                           and e["node"]["person"]["subjectId"] == subject_id), None)
             if alert is None:
                 await asyncio.sleep(0.2)

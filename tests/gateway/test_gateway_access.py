@@ -1,6 +1,7 @@
 """The permission table of tests/test_access.py, walked over every GraphQL root field: each
-field answers FORBIDDEN to exactly the roles the REST operation behind it refuses, and
-UNAUTHENTICATED without a token."""
+field answers FORBIDDEN (a top-level error for a read, a `ForbiddenError` in the payload of a
+mutation) to exactly the roles the REST operation behind it refuses, and UNAUTHENTICATED
+without a token. The operation of a field is in its metadata (`common.operation`)."""
 
 from __future__ import annotations
 
@@ -75,12 +76,36 @@ HARMLESS_INPUT = {"updatePrivacySettings": "{}"}
 GS = schema._schema
 
 
+ERROR_CODES = {"ForbiddenError": "FORBIDDEN", "NotFoundError": "NOT_FOUND",
+               "ConflictError": "CONFLICT", "ValidationError": "BAD_USER_INPUT"}
+
+
 def _roots() -> list[tuple[str, str, GraphQLField]]:
     out = []
     for kind, root in (("query", GS.query_type), ("mutation", GS.mutation_type)):
         for name, f in root.fields.items():
             out.append((kind, name, f))
     return out
+
+
+def _operations(kind: str, name: str) -> tuple[str, ...] | None:
+    """The REST operations deciding a root field: its metadata, else the table above."""
+    root = schema.get_type_by_name("Query" if kind == "query" else "Mutation")
+    for f in root.fields:  # type: ignore[union-attr]
+        if f.graphql_name == name or (f.graphql_name is None and
+                                       _camel(f.python_name) == name):
+            ops = (f.metadata or {}).get("operations")
+            if ops is not None:
+                return tuple(ops) or None
+    if name not in FIELDS:
+        raise KeyError(name)
+    op = FIELDS[name]
+    return (op,) if op else None
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(p.title() for p in rest)
 
 
 def _value(type_, name: str) -> str:
@@ -110,8 +135,13 @@ def _document(kind: str, name: str, f: GraphQLField) -> str:
 
     args = [f"{k}: {literal(k, a.type)}" for k, a in f.args.items()
             if isinstance(a.type, GraphQLNonNull)]
-    selection = "" if isinstance(get_named_type(f.type), GraphQLScalarType) else \
-        " { __typename }"
+    named = get_named_type(f.type)
+    if isinstance(named, GraphQLScalarType):
+        selection = ""
+    elif "errors" in getattr(named, "fields", {}):
+        selection = " { __typename errors { __typename } }"
+    else:
+        selection = " { __typename }"
     return f"{kind} {{ {name}{'(' + ', '.join(args) + ')' if args else ''}{selection} }}"
 
 
@@ -119,16 +149,19 @@ ROOTS = _roots()
 
 
 def test_every_root_field_has_a_permission() -> None:
-    assert {name for _, name, _ in ROOTS} == set(FIELDS)
-    assert {op for op in FIELDS.values() if op} <= set(ALLOWED)
+    operations = {name: _operations(kind, name) for kind, name, _ in ROOTS}
+    named = {op for ops in operations.values() if ops for op in ops}
+    assert named <= set(ALLOWED), named - set(ALLOWED)
+    assert not set(FIELDS) - set(operations), "stale entries in FIELDS"
 
 
 @pytest.mark.parametrize(("kind", "name", "field"), ROOTS, ids=[r[1] for r in ROOTS])
 async def test_every_field_checks_every_role(api: Api, http: httpx.AsyncClient, kind: str,
                                              name: str, field: GraphQLField) -> None:
-    op = FIELDS[name]
-    if op is None:
+    operations = _operations(kind, name)
+    if operations is None:
         return
+    op = operations[0]
     document = _document(kind, name, field)
 
     async def codes(token: str | None) -> set[str]:
@@ -136,7 +169,11 @@ async def test_every_field_checks_every_role(api: Api, http: httpx.AsyncClient, 
         resp = await http.post(api.gateway, json={"query": document}, headers=headers)
         assert resp.status_code == 200, resp.text
         body = resp.json()
-        return {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+        found = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+        payload = (body.get("data") or {}).get(name)
+        if isinstance(payload, dict):
+            found |= {ERROR_CODES[e["__typename"]] for e in payload.get("errors") or []}
+        return found
 
     assert "UNAUTHENTICATED" in await codes(None), document
     callers = {role: (api.admin_token() if role == "Admin" else api.token(role))

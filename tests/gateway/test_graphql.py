@@ -50,16 +50,21 @@ async def test_dismiss_and_close_through_graphql(api: Api, policy: dict) -> None
     investigator = api.token("Investigator")
     first, second = await fresh_alert(api, policy), await fresh_alert(api, policy)
     dismissed = await gql(api, """mutation($input: DismissAlertInput!) {
-        dismissAlert(input: $input) { alert { id status dismissReason dismissComment } } }""",
+        dismissAlert(input: $input) { alert { rawId status dismissReason dismissComment }
+                                      errors { __typename } } }""",
         investigator, input={"alertId": first["id"], "reason": "FALSE_POSITIVE",
                              "comment": "Backup job"})
+    assert dismissed["data"]["dismissAlert"]["errors"] == []
     assert dismissed["data"]["dismissAlert"]["alert"] == {
-        "id": first["id"], "status": "DISMISSED", "dismissReason": "FALSE_POSITIVE",
+        "rawId": first["id"], "status": "DISMISSED", "dismissReason": "FALSE_POSITIVE",
         "dismissComment": "Backup job"}
     again = await gql(api, """mutation($input: DismissAlertInput!) {
-        dismissAlert(input: $input) { alert { id } } }""", investigator,
-        input={"alertId": first["id"], "reason": "OTHER"})
-    assert codes(again) == ["CONFLICT"]
+        dismissAlert(input: $input) { alert { id } errors { __typename
+          ... on DomainError { code } ... on ConflictError { currentStatus } } } }""",
+        investigator, input={"alertId": first["id"], "reason": "OTHER"})
+    assert again["data"]["dismissAlert"] == {"alert": None, "errors": [
+        {"__typename": "ConflictError", "code": "alert_not_open",
+         "currentStatus": "dismissed"}]}
     case = (await gql(api, """mutation($input: ConfirmAlertInput!) {
         confirmAlert(input: $input) { alert { case { id } } } }""", investigator,
         input={"alertId": second["id"]}))["data"]["confirmAlert"]["alert"]["case"]

@@ -64,8 +64,8 @@ async def test_two_person_reveal_privacy_and_scope_through_graphql(
     alert = await wait_for_alert(api, policy["id"], subject)
     _, requester = api.new_account("Investigator")
     confirmed = await gql(api, """mutation($id: ID!) { confirmAlert(input: {alertId: $id})
-        { alert { caseId } } }""", requester, id=alert["id"])
-    case_id = confirmed["data"]["confirmAlert"]["alert"]["caseId"]
+        { alert { case { id } } } }""", requester, id=alert["id"])
+    case_id = confirmed["data"]["confirmAlert"]["alert"]["case"]["id"]
 
     asked = await gql(api, """mutation($input: RevealPersonInput!) { revealPerson(input: $input)
         { id status identity { displayName } person { displayName } } }""", requester,

@@ -66,16 +66,20 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
     async def limit_body(request: Request, call_next: Any) -> Any:
         """Refuse an oversized query before reading it (413, in GraphQL's error shape)."""
         length = request.headers.get("content-length")
-        if request.url.path.startswith("/graphql") and length and length.isdigit() \
-                and int(length) > settings.max_query_bytes:
+        multipart = request.headers.get("content-type", "").startswith("multipart/")
+        if request.url.path.startswith("/graphql") and not multipart and length \
+                and length.isdigit() and int(length) > settings.max_query_bytes:
             return JSONResponse({"errors": [{
                 "message": f"The request is over {settings.max_query_bytes} bytes.",
                 "extensions": {"code": BAD_USER_INPUT}}]}, status_code=413)
         return await call_next(request)
 
+    # Multipart requests (the GraphQL multipart request spec) carry file uploads such as case
+    # evidence; the body limit above does not apply to them, the owning service's does.
     graphql = GatewayRouter(
         build_schema(settings), context_getter=get_context,
-        graphql_ide="graphiql" if settings.graphiql_enabled else None, tags=["graphql"])
+        graphql_ide="graphiql" if settings.graphiql_enabled else None, tags=["graphql"],
+        multipart_uploads_enabled=True)
     if settings.persisted_queries:
         graphql.persisted = PersistedQueryStore(settings.persisted_queries)
     app.include_router(graphql, prefix="/graphql")

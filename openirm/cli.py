@@ -187,13 +187,23 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from openirm.contracts import check, export
+    from openirm.contracts import check, committed_graphql_changes, export
 
+    changes = committed_graphql_changes()
+    for change in changes:
+        print(f"graphql: {change}")
+    breaking = sum(c.breaking for c in changes)
+    if changes:
+        print(f"graphql: {breaking} breaking and {len(changes) - breaking} dangerous change(s) "
+              f"against the committed contracts/schema.graphql")
     if args.check:
         drift = check()
         for rel in drift:
             print(f"drift: contracts/{rel}")
-        return 1 if drift else 0
+        return 1 if drift or (breaking and args.fail_on_breaking) else 0
+    if breaking and args.fail_on_breaking:
+        print("not written: breaking GraphQL changes (drop --fail-on-breaking to accept them)")
+        return 1
     written = export()
     print("\n".join(f"wrote contracts/{r}" for r in written) or "contracts are up to date")
     return 0
@@ -240,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     worker.set_defaults(func=_worker)
     export = sub.add_parser("export-contracts", help="write contracts/ from the code")
     export.add_argument("--check", action="store_true", help="only report drift (exit 1)")
+    export.add_argument("--fail-on-breaking", action="store_true",
+                        help="exit 1 (writing nothing) when the GraphQL schema has breaking "
+                             "changes against the committed SDL")
     export.set_defaults(func=_export)
     verify = sub.add_parser("verify-export", help="check an escalation export bundle's "
                             "checksums and signature (exit 0 valid, 1 not)")

@@ -4,6 +4,7 @@ canonical event schema and the job payload schemas. `check()` reports drift."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,42 @@ def render() -> dict[str, str]:
         schema["x-queue"] = queue
         files[f"jobs/{job}.schema.json"] = _json(schema)
     return files
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """One difference between two GraphQL schemas, as graphql-core classifies it."""
+
+    breaking: bool
+    kind: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"{'BREAKING' if self.breaking else 'dangerous'} {self.kind}: {self.description}"
+
+
+def graphql_changes(old_sdl: str, new_sdl: str) -> list[SchemaChange]:
+    """What a client built against `old_sdl` may trip over in `new_sdl`: breaking changes
+    (a field or type removed, an argument made required, a type changed…) and dangerous ones
+    (an enum value or a union member added, a default changed…). Additions are neither."""
+    from graphql import build_schema, find_breaking_changes, find_dangerous_changes
+
+    old, new = build_schema(old_sdl), build_schema(new_sdl)
+    changes = [SchemaChange(True, c.type.name, c.description)
+               for c in find_breaking_changes(old, new)]
+    changes += [SchemaChange(False, c.type.name, c.description)
+                for c in find_dangerous_changes(old, new)]
+    return changes
+
+
+def committed_graphql_changes(target: Path = CONTRACTS) -> list[SchemaChange]:
+    """The GraphQL changes of the code against the committed SDL (none when there is none)."""
+    path = target / "schema.graphql"
+    if not path.exists():
+        return []
+    from gateway.schema import sdl
+
+    return graphql_changes(path.read_text(), sdl())
 
 
 def export(target: Path = CONTRACTS) -> list[str]:

@@ -1,5 +1,5 @@
 """Generate what integrators build against: each service's OpenAPI, the GraphQL SDL, the
-canonical event schema and the job payload schemas. `check()` reports drift."""
+canonical event schema, the live notices and the job payload schemas. `check()` reports drift."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def render() -> dict[str, str]:
     from services.cases.webhooks.schemas import WebhookEventRead
     from services.ingest.events.schemas import ActivityEvent, EventBatch
     from services.kit.jobs import JOBS
+    from services.kit.live import EVENTS, redis_channel
 
     files: dict[str, str] = {}
     for name in ("identity", "ingest", "scoring", "cases"):
@@ -28,6 +29,11 @@ def render() -> dict[str, str]:
     files["events/activity-event.v1.schema.json"] = _json(ActivityEvent.model_json_schema())
     files["events/event-batch.v1.schema.json"] = _json(EventBatch.model_json_schema())
     files["events/webhook-event.v1.schema.json"] = _json(WebhookEventRead.model_json_schema())
+    for live in EVENTS:  # Redis pub/sub notices behind the gateway's subscriptions
+        schema = live.model_json_schema()
+        schema["x-channel"] = live.channel
+        schema["x-redis-channel"] = redis_channel(live.channel)
+        files[f"events/live/{live.channel}.v1.schema.json"] = _json(schema)
     for job, (queue, model) in sorted(JOBS.items()):
         schema = model.model_json_schema()
         schema["x-queue"] = queue

@@ -42,10 +42,14 @@ class AlertLive(LiveEvent):
 
 
 class AlertRaised(AlertLive):
+    """An alert was raised."""
+
     channel: ClassVar[str] = "alert.raised"
 
 
 class AlertUpdated(AlertLive):
+    """An alert changed: triaged, scored again, or resolved with its case."""
+
     channel: ClassVar[str] = "alert.updated"
 
 

@@ -6,15 +6,17 @@ would, and nothing about objects the caller may not read."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import functools
+from collections.abc import AsyncGenerator, Callable
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 
 from gateway.clients import uuid_segment as _uuid
 from gateway.context import Info, Loaders
-from gateway.errors import ServiceError
+from gateway.errors import ServiceError, to_client_error
 from gateway.live import LiveConnection, Notice, connection_of
 from gateway.schema.alerts import Alert, Severity
 from gateway.schema.cases import Case
@@ -80,6 +82,22 @@ class ExportProgress:
                    sha256=data.get("sha256"))
 
 
+def coded(resolver: Callable[..., AsyncGenerator[Any, None]]
+          ) -> Callable[..., AsyncGenerator[Any, None]]:
+    """A subscription's errors with a code in `extensions`, as for queries: strawberry sends
+    a subscription's errors without running the schema's ErrorCodes extension."""
+
+    @functools.wraps(resolver)
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+        try:
+            async for item in resolver(*args, **kwargs):
+                yield item
+        except ServiceError as exc:
+            raise to_client_error(GraphQLError(str(exc), original_error=exc)) from None
+
+    return wrapper
+
+
 def _connection(info: Info) -> LiveConnection:
     conn = connection_of(info.context.request)
     if conn is None:
@@ -113,6 +131,7 @@ async def _alerts(info: Info, channel: str, wanted: Any) -> AsyncGenerator[Alert
                              "authenticated in `connection_init`.")
 class Subscription:
     @strawberry.subscription(description="New alerts the caller may see, as they are raised.")
+    @coded
     async def alert_raised(
         self, info: Info,
         policy_id: Annotated[strawberry.ID | None, strawberry.argument(
@@ -131,6 +150,7 @@ class Subscription:
 
     @strawberry.subscription(description="Alerts the caller may see, each time one changes "
                                          "(triage, a new score, its case closed).")
+    @coded
     async def alert_updated(
         self, info: Info,
         alert_id: Annotated[strawberry.ID | None, strawberry.argument(
@@ -143,6 +163,7 @@ class Subscription:
 
     @strawberry.subscription(description="Cases the caller may see, each time one is opened, "
                                          "closed, or gets a note or an alert.")
+    @coded
     async def case_updated(
         self, info: Info,
         case_id: Annotated[strawberry.ID | None, strawberry.argument(
@@ -157,6 +178,7 @@ class Subscription:
 
     @strawberry.subscription(description="A what-if replay's progress: its current state "
                                          "first, then each change; ends when it finishes.")
+    @coded
     async def replay_progress(
         self, info: Info,
         replay_id: Annotated[strawberry.ID, strawberry.argument(description="The replay.")],
@@ -179,6 +201,7 @@ class Subscription:
     @strawberry.subscription(description="An escalation export's progress; with `caseId`, "
                                          "its current state first. Ends when it is ready or "
                                          "has failed.")
+    @coded
     async def export_progress(
         self, info: Info,
         export_id: Annotated[strawberry.ID, strawberry.argument(description="The export.")],

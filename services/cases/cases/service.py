@@ -37,7 +37,7 @@ from services.kit.runtime import Runtime
 from services.kit.scopes import AccessScope
 
 
-async def case_updated(uow: UnitOfWork, case: Case, change: CaseChange) -> None:
+def case_updated(uow: UnitOfWork, case: Case, change: CaseChange) -> None:
     """Tell live subscribers, once the transaction commits, that this case changed."""
     publish_after_commit(uow, CaseUpdated(case_id=case.id, subject_id=case.subject_id,
                                           status=case.status, change=change))

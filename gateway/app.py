@@ -12,11 +12,14 @@ from fastapi.responses import JSONResponse
 from graphql import ExecutionResult
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.clients import check_health, create_http_client
-from gateway.context import GatewayContext, get_context
+from gateway.context import GatewayContext, Loaders, get_context
 from gateway.errors import BAD_USER_INPUT
 from gateway.limits import PersistedQueryStore
+from gateway.live import LiveHub, connect, connection_of
 from gateway.schema import build_schema
 from gateway.settings import GatewaySettings
 from services.kit.app import RequestIdMiddleware
@@ -26,9 +29,26 @@ log = logging.getLogger("openirm.gateway")
 
 
 class GatewayRouter(GraphQLRouter[GatewayContext, None]):
-    """strawberry's router plus automatic persisted queries."""
+    """strawberry's router plus automatic persisted queries and authenticated subscription
+    websockets (graphql-transport-ws)."""
 
     persisted: PersistedQueryStore | None = None
+
+    async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
+        """The token of `connection_init`, not of an HTTP header, is the caller's for the
+        whole connection; a missing or refused one closes it with 4403."""
+        websocket = context.request
+        conn = await connect(websocket, context.connection_params)
+        context.services = conn.services()
+        context.loaders = Loaders(context.services)
+        return UNSET
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if (conn := connection_of(request)) is not None:
+                conn.end()  # the websocket has ended: stop its timers
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
                              context: GatewayContext, root_value: Any,
@@ -50,10 +70,13 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         setup_logging("gateway", settings.log_format)
         app.state.http = create_http_client(settings)
+        app.state.live = LiveHub(settings, app.state.http)
+        await app.state.live.start()
         log.info("gateway started")
         try:
             yield
         finally:
+            await app.state.live.stop()
             await app.state.http.aclose()
 
     app = FastAPI(title="OpenIRM gateway", version="0.1.0", lifespan=lifespan,
@@ -79,7 +102,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
     graphql = GatewayRouter(
         build_schema(settings), context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None, tags=["graphql"],
-        multipart_uploads_enabled=True)
+        multipart_uploads_enabled=True, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
     if settings.persisted_queries:
         graphql.persisted = PersistedQueryStore(settings.persisted_queries)
     app.include_router(graphql, prefix="/graphql")
@@ -91,6 +114,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
     @app.get("/readyz", operation_id="health:ready", tags=["operations"])
     async def readyz() -> JSONResponse:
         checks = await check_health(app.state.http, settings)
+        checks["live"] = "ok" if app.state.live.ready.is_set() else "error: not subscribed"
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks},
                             status_code=200 if ok else 503)

@@ -29,6 +29,12 @@ class GatewaySettings(CommonSettings):
                                  description="Largest request body accepted.")
     persisted_queries: int = Field(default=2000, ge=0, le=1_000_000, description=(
         "Automatic persisted queries kept in memory (0 turns them off)."))
+    live_recheck_s: float = Field(default=60.0, gt=0, le=3600, description=(
+        "How often each subscription websocket checks its account again at identity (an "
+        "access change is also acted on at once, when identity tells of it)."))
+    live_queue_size: int = Field(default=256, ge=1, le=100_000, description=(
+        "Live events one subscription may have waiting; one that falls further behind is "
+        "ended with an error rather than slowing the others."))
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30,
                                        description="How long /readyz waits for each service.")
 

@@ -1,5 +1,5 @@
 """Generate what integrators build against: each service's OpenAPI, the GraphQL SDL, the
-canonical event schema and the job payload schemas. `check()` reports drift."""
+canonical event schema, the live notices and the job payload schemas. `check()` reports drift."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def render() -> dict[str, str]:
     from services.cases.webhooks.schemas import WebhookEventRead
     from services.ingest.events.schemas import ActivityEvent, EventBatch
     from services.kit.jobs import JOBS
+    from services.kit.live import EVENTS, redis_channel
 
     files: dict[str, str] = {}
     for name in ("identity", "ingest", "scoring", "cases"):
@@ -29,6 +30,11 @@ def render() -> dict[str, str]:
     files["events/activity-event.v1.schema.json"] = _json(ActivityEvent.model_json_schema())
     files["events/event-batch.v1.schema.json"] = _json(EventBatch.model_json_schema())
     files["events/webhook-event.v1.schema.json"] = _json(WebhookEventRead.model_json_schema())
+    for live in EVENTS:  # Redis pub/sub notices behind the gateway's subscriptions
+        schema = live.model_json_schema()
+        schema["x-channel"] = live.channel
+        schema["x-redis-channel"] = redis_channel(live.channel)
+        files[f"events/live/{live.channel}.v1.schema.json"] = _json(schema)
     for job, (queue, model) in sorted(JOBS.items()):
         schema = model.model_json_schema()
         schema["x-queue"] = queue
@@ -52,9 +58,15 @@ def graphql_changes(old_sdl: str, new_sdl: str) -> list[SchemaChange]:
     """What a client built against `old_sdl` may trip over in `new_sdl`: breaking changes
     (a field or type removed, an argument made required, a type changed…) and dangerous ones
     (an enum value or a union member added, a default changed…). Additions are neither."""
-    from graphql import build_schema, find_breaking_changes, find_dangerous_changes
+    from graphql import GraphQLError, build_schema, find_breaking_changes, find_dangerous_changes
 
-    old, new = build_schema(old_sdl), build_schema(new_sdl)
+    try:
+        old = build_schema(old_sdl)
+    except GraphQLError as exc:
+        return [SchemaChange(True, "UNREADABLE_BASELINE",
+                             f"the committed SDL is not valid GraphQL ({exc.message}); "
+                             f"compare by hand")]
+    new = build_schema(new_sdl)
     changes = [SchemaChange(True, c.type.name, c.description)
                for c in find_breaking_changes(old, new)]
     changes += [SchemaChange(False, c.type.name, c.description)

@@ -86,8 +86,9 @@ class Stack:
     def env(self, process: str) -> dict[str, str]:
         """The environment of one process: the operator's OPENIRM_ settings pass through,
         but connections and keys go only where they are needed. The identity key goes to
-        identity alone; the gateway gets no database, Redis or key at all. Each service (and
-        its worker) connects to the database as its own role, never as the administrator."""
+        identity alone; the gateway gets Redis (the services' live events) but no database or
+        key at all. Each service (and its worker) connects to the database as its own role,
+        never as the administrator."""
         env = {k: v for k, v in os.environ.items() if k not in PER_PROCESS}
         env.update({
             "OPENIRM_ENV": self.config.env,
@@ -95,10 +96,10 @@ class Stack:
             "OPENIRM_PARENT_PID": str(os.getpid()),
             **{f"OPENIRM_{name.upper()}_URL": self.config.url(name) for name in SERVICES},
         })
+        env["OPENIRM_REDIS_URL"] = self.redis_url
         if process != "gateway":
             env.update({"OPENIRM_DATABASE_URL": migrate.service_url(
                             self.database_url, process, self.config.db_role_password),
-                        "OPENIRM_REDIS_URL": self.redis_url,
                         "OPENIRM_JWT_SECRET": self.secrets["jwt_secret"]})
         if process == "identity":
             env["OPENIRM_IDENTITY_KEY"] = self.secrets["identity_key"]

@@ -31,8 +31,9 @@ def test_each_process_gets_only_its_keys() -> None:
     for name in ("ingest", "scoring", "cases", "scoring-worker", "cases-worker"):
         assert "OPENIRM_IDENTITY_KEY" not in SERVICES[name]["environment"], name
     gateway = SERVICES["gateway"]["environment"]
-    assert not {"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
+    assert not {"OPENIRM_DATABASE_URL", "OPENIRM_JWT_SECRET",
                 "OPENIRM_IDENTITY_KEY"} & set(gateway)
+    assert gateway["OPENIRM_REDIS_URL"] == "redis://redis:6379/0"  # live events only
 
 
 def test_each_service_gets_its_own_client_credentials_only() -> None:

@@ -142,5 +142,6 @@ def test_each_process_gets_the_operators_settings_but_only_its_keys(
         assert "OPENIRM_ADMIN_PASSWORD" not in env
     assert identity["OPENIRM_IDENTITY_KEY"] == "k" * 32
     assert "OPENIRM_IDENTITY_KEY" not in cases and cases["OPENIRM_JWT_SECRET"] == "j" * 32
-    assert not {"OPENIRM_DATABASE_URL", "OPENIRM_REDIS_URL", "OPENIRM_JWT_SECRET",
+    assert not {"OPENIRM_DATABASE_URL", "OPENIRM_JWT_SECRET",
                 "OPENIRM_IDENTITY_KEY"} & set(gateway)
+    assert gateway["OPENIRM_REDIS_URL"] == "redis://r/0"  # the live events of subscriptions

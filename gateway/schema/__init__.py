@@ -1,4 +1,5 @@
-"""The GraphQL schema: one module per domain, merged into Query and Mutation here."""
+"""The GraphQL schema: one module per domain, merged into Query and Mutation here; live
+updates are the Subscription type of `subscriptions.py`."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
+from gateway.schema.subscriptions import Subscription
 from gateway.settings import GatewaySettings
 
 
@@ -57,7 +59,8 @@ def build_schema(settings: GatewaySettings | None = None) -> GatewaySchema:
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     extensions.append(ErrorCodes)
-    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions)
+    return GatewaySchema(query=Query, mutation=Mutation, subscription=Subscription,
+                         extensions=extensions)
 
 
 schema = build_schema()

@@ -4,9 +4,10 @@ are data in identity and are reloaded whenever their version in Redis moves."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 import casbin
@@ -99,6 +100,22 @@ class Authorizer:
 
     def roles_of(self, subject: str) -> list[str]:
         return [r for r in self.enforcer.get_implicit_roles_for_user(subject) if r in ROLES]
+
+
+@functools.cache
+def _permission_table() -> casbin.Enforcer:
+    e = casbin.Enforcer(str(_HERE / "rbac_model.conf"))
+    for line in _static_lines():
+        (e.add_policy if line[0] == "p" else e.add_grouping_policy)(*line[1:])
+    return e
+
+
+def roles_permit(roles: Iterable[str], obj: str, act: str) -> bool:
+    """Whether the permission table lets any of these roles `act` on `obj`. For a process that
+    knows a subject's current roles but holds no assignments (the gateway deciding to close a
+    live connection); it may only narrow access, the services still decide every request."""
+    table = _permission_table()
+    return any(table.enforce(role, obj, act) for role in roles)
 
 
 async def bump_rules_version(redis: Redis) -> None:

@@ -55,6 +55,8 @@ class UnitOfWork:
     session: AsyncSession
     jobs: list[PendingJob] = field(default_factory=list)
     after_commit: list[Any] = field(default_factory=list)
+    publisher: Any = None  # services.kit.live.LivePublisher, when the process has Redis
+    live: list[Any] = field(default_factory=list)  # see services.kit.live
 
     def enqueue_after_commit(self, queue: str, function: str, *, job_id: str | None = None,
                              coalesce_s: float | None = None, **kwargs: Any) -> None:
@@ -102,12 +104,13 @@ class Database:
         self.engine = create_engine(url, pool_size=pool_size, application_name=application_name)
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession,
                                                expire_on_commit=False)
+        self.publisher: Any = None  # set by the runtime: live events after commit
 
     @asynccontextmanager
     async def unit_of_work(self, queue: Any = None) -> AsyncIterator[UnitOfWork]:
         """Commit on success, roll back on error; then hand buffered jobs to the queue."""
         async with self.sessionmaker() as session:
-            uow = UnitOfWork(session)
+            uow = UnitOfWork(session, publisher=self.publisher)
             session.info[_UOW] = uow
             try:
                 yield uow

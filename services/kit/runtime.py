@@ -13,6 +13,7 @@ from services.kit.authz import AccountLoader, Authorizer, RuleLoader
 from services.kit.clients import ServiceClient, ServiceTokens
 from services.kit.db import Database
 from services.kit.jobs import JobQueue
+from services.kit.live import LivePublisher
 from services.kit.scopes import AccessScope, ScopeLoader, ScopeResolver
 from services.kit.settings import KitSettings
 from services.kit.tokens import OidcIssuer, TokenCodec, TokenVerifier
@@ -28,6 +29,8 @@ class Runtime:
         self.queue = JobQueue(settings.redis_url)
         self.redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2,
                                     socket_timeout=2)
+        self.live = LivePublisher(self.redis)
+        self.db.publisher = self.live
         self.codec = TokenCodec(settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience,
                                 settings.access_token_ttl_s,
                                 previous=settings.jwt_previous_secrets)

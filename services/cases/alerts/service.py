@@ -314,6 +314,8 @@ async def confirm(rt: Runtime, uow: UnitOfWork, caller: Caller, alert_id: uuid.U
     alert.status, alert.case_id, alert.updated_at = "confirmed", case.id, func.now()
     await uow.session.flush()
     await record_alert_change(uow.session, alert, "updated")
+    if body.case_id:  # a new case was told of as opened
+        case_service.case_updated(uow, case, "alert_added")
     await rt.audit.record(uow.session, actor=actor, action="alert.confirm",
                           target=f"alert:{alert.id}",
                           detail={"before": {"status": "needs_review"},

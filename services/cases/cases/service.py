@@ -31,9 +31,16 @@ from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
 from services.kit.errors import InvalidInput, InvalidParam
 from services.kit.jobs import CASES_QUEUE
+from services.kit.live import CaseChange, CaseUpdated, publish_after_commit
 from services.kit.pagination import decode_cursor, encode_cursor
 from services.kit.runtime import Runtime
 from services.kit.scopes import AccessScope
+
+
+def case_updated(uow: UnitOfWork, case: Case, change: CaseChange) -> None:
+    """Tell live subscribers, once the transaction commits, that this case changed."""
+    publish_after_commit(uow, CaseUpdated(case_id=case.id, subject_id=case.subject_id,
+                                          status=case.status, change=change))
 
 
 async def get_case(uow: UnitOfWork, case_id: uuid.UUID, scope: AccessScope, *,
@@ -66,6 +73,7 @@ async def open_case(rt: Runtime, uow: UnitOfWork, actor: str, title: str,
     await uow.session.flush()
     await uow.session.refresh(case)
     await case_changed(uow.session, "case.opened", case, policy_ids or [])
+    case_updated(uow, case, "opened")
     await rt.audit.record(uow.session, actor=actor, action="case.open", target=f"case:{case.id}",
                           detail={"after": {"title": title, "subject_id": str(subject_id)}})
     return case
@@ -189,6 +197,7 @@ async def add_note(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.U
     await uow.session.refresh(note)
     await rt.audit.record(uow.session, actor=actor, action="case.note.add",
                           target=f"case:{case_id}", detail={"note_id": str(note.id)})
+    case_updated(uow, case, "note_added")
     return NoteRead.model_validate(note)
 
 
@@ -219,6 +228,7 @@ async def close(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUID
     await uow.session.flush()
     await uow.session.refresh(case)
     await case_changed(uow.session, "case.closed", case, [a.policy_id for a in alerts])
+    case_updated(uow, case, "closed")
     await recompute(uow.session, case.subject_id)
     await rt.audit.record(uow.session, actor=actor, action="case.close", target=f"case:{case_id}",
                           detail={"before": {"status": "active"},

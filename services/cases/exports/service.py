@@ -20,10 +20,18 @@ from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
 from services.kit.errors import OpenIRMError, UpstreamUnavailable
 from services.kit.jobs import CASES_QUEUE
+from services.kit.live import ExportProgress, publish_after_commit
 from services.kit.runtime import Runtime
 from services.kit.scopes import AccessScope
 
 BUILD = "export.build"
+
+
+def progressed(uow: UnitOfWork, export: Export) -> None:
+    """Tell live subscribers where the export stands, once this transaction commits."""
+    publish_after_commit(uow, ExportProgress(export_id=export.id, case_id=export.case_id,
+                                             state=str(export.state),
+                                             progress=int(export.progress)))
 
 
 def private_key(rt: Runtime) -> Ed25519PrivateKey:
@@ -54,6 +62,7 @@ async def create(rt: Runtime, uow: UnitOfWork, caller: Caller, case_id: uuid.UUI
                           detail={"export_id": str(export.id), "content_included": content})
     uow.enqueue_after_commit(CASES_QUEUE, BUILD, job_id=f"export:{export.id}",
                              export_id=str(export.id))
+    progressed(uow, export)
     return ExportRead.model_validate(export)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 
 from services.cases.exports import bundle as fmt
 from services.cases.exports import repository as repo
-from services.cases.exports.service import BUILD, private_key
+from services.cases.exports.service import BUILD, private_key, progressed
 from services.cases.models import Case, Export, ExportBundle
 from services.kit.db import PendingJob
 from services.kit.jobs import CASES_QUEUE
@@ -169,6 +169,7 @@ async def _progress(rt: Runtime, export_id: uuid.UUID, **values: Any) -> None:
         for key, value in values.items():
             setattr(export, key, value)
         export.updated_at = func.now()
+        progressed(uow, export)
 
 
 async def build_export(rt: Runtime, export_id: str) -> str:
@@ -178,6 +179,7 @@ async def build_export(rt: Runtime, export_id: str) -> str:
         if export is None or export.state not in ("queued", "running"):
             return "nothing to do"
         export.state, export.progress, export.updated_at = "running", 1, func.now()
+        progressed(uow, export)
         case = await uow.session.get(Case, export.case_id)
         assert case is not None
         alerts = await repo.alerts(uow.session, case.id)
@@ -222,6 +224,7 @@ async def build_export(rt: Runtime, export_id: str) -> str:
             assert export is not None
             export.state, export.error = "failed", reason
             export.finished_at = export.updated_at = func.now()
+            progressed(uow, export)
             await rt.audit.record(uow.session, actor=ACTOR, action="case.export.fail",
                                   target=f"case:{ctx.case['id']}", outcome="failure",
                                   detail={"export_id": export_id, "reason": reason})
@@ -234,6 +237,7 @@ async def build_export(rt: Runtime, export_id: str) -> str:
         export.state, export.progress, export.error = "ready", 100, None
         export.size_bytes, export.sha256 = len(data), hashlib.sha256(data).hexdigest()
         export.finished_at = export.updated_at = func.now()
+        progressed(uow, export)
         await rt.audit.record(uow.session, actor=ACTOR, action="case.export.ready",
                               target=f"case:{ctx.case['id']}",
                               detail={"export_id": export_id, "sha256": export.sha256,

@@ -16,6 +16,7 @@ from services.cases.feeds.schemas import AlertChangeRead, FeedFormat, O365AlertR
 from services.kit import feed
 from services.kit.db import Database, UnitOfWork
 from services.kit.feed import parse_cursor
+from services.kit.live import AlertRaised, AlertUpdated, publish_after_commit
 from services.kit.pagination import encode_cursor
 from services.kit.scopes import AccessScope
 
@@ -33,7 +34,7 @@ async def record_alert_change(session: AsyncSession, alert: Any, operation: str,
     wherever an alert is raised (`created`) or changes (`updated`). In the same transaction
     the webhook event is written (`event` names it when the change itself does not tell,
     e.g. `alert.triaged` for a send-for-review that keeps the status) and the person's risk
-    level is recomputed."""
+    level is recomputed; the live notice for subscriptions goes out after commit."""
     from services.cases.risk_levels.service import recompute
     from services.cases.webhooks.events import alert_changed
 
@@ -41,6 +42,10 @@ async def record_alert_change(session: AsyncSession, alert: Any, operation: str,
     previous, row = await repo.record(session, alert.id, operation)
     await alert_changed(session, row, None if operation == "created" else previous, event)
     await recompute(session, row.subject_id)
+    notice = AlertRaised if operation == "created" else AlertUpdated
+    publish_after_commit(session, notice(
+        alert_id=row.alert_id, subject_id=row.subject_id, policy_id=row.policy_id,
+        status=row.status, severity=row.severity, operation=operation))
 
 
 def _openirm(row: Any) -> AlertChangeRead:

@@ -14,6 +14,7 @@ from services.identity.accounts.exceptions import AccountNotFound
 from services.identity.models import AccessScope
 from services.kit.authz import bump_rules_version
 from services.kit.db import UnitOfWork
+from services.kit.live import AccessChanged, publish_after_commit
 from services.kit.runtime import Runtime
 
 # Roles that see no person at all outside the cases shared with them (which the cases service
@@ -53,6 +54,7 @@ async def put(rt: Runtime, uow: UnitOfWork, actor: str, account_id: uuid.UUID,
                                   "after": after.model_dump(mode="json",
                                                             exclude={"restricted"})})
     uow.after_commit.append(lambda: bump_rules_version(rt.redis))
+    publish_after_commit(uow, AccessChanged(subject=subject))
     return after
 
 

@@ -26,6 +26,7 @@ from services.identity.models import Account, RefreshToken
 from services.identity.settings import IdentitySettings
 from services.kit.authz import bump_rules_version
 from services.kit.db import UnitOfWork
+from services.kit.live import AccessChanged, publish_after_commit
 from services.kit.runtime import Runtime
 
 log = logging.getLogger("openirm.identity")
@@ -238,6 +239,7 @@ async def set_roles(rt: Runtime, uow: UnitOfWork, actor: str, account_id: uuid.U
     await rt.audit.record(uow.session, actor=actor, action="account.roles.set", target=subject,
                           detail={"before": before, "after": sorted(set(roles))})
     uow.after_commit.append(lambda: bump_rules_version(rt.redis))
+    publish_after_commit(uow, AccessChanged(subject=subject))
     return _read(account, roles)
 
 

@@ -32,6 +32,7 @@ from services.identity.models import ServiceClient
 from services.kit.authz import bump_rules_version
 from services.kit.db import UnitOfWork
 from services.kit.errors import InvalidParam
+from services.kit.live import AccessChanged, publish_after_commit
 from services.kit.runtime import Runtime
 
 # Verifying against this keeps an unknown client as slow as a wrong secret.
@@ -75,8 +76,10 @@ async def _locked(session: AsyncSession, client_id: uuid.UUID) -> ServiceClient:
     return client
 
 
-def _bump_after_commit(rt: Runtime, uow: UnitOfWork) -> None:
+def _bump_after_commit(rt: Runtime, uow: UnitOfWork, subject: str) -> None:
+    """The rules reload everywhere; live connections of this client check again at once."""
     uow.after_commit.append(lambda: bump_rules_version(rt.redis))
+    publish_after_commit(uow, AccessChanged(subject=subject))
 
 
 def _check_roles(provisioner: str, roles: list[str]) -> None:
@@ -109,7 +112,7 @@ async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: ClientCreate, *
     await rt.audit.record(uow.session, actor=actor, action="client.create",
                           target=subject_of(client.id), detail={"after": _state(client, roles)})
     if roles:
-        _bump_after_commit(rt, uow)
+        _bump_after_commit(rt, uow, subject_of(client.id))
     return _with_secret(_read(client, roles), secret)
 
 
@@ -137,7 +140,7 @@ async def set_roles(rt: Runtime, uow: UnitOfWork, actor: str, client_id: uuid.UU
     await roles_repo.replace_roles(uow.session, subject, after)
     await rt.audit.record(uow.session, actor=actor, action="client.roles.set", target=subject,
                           detail={"name": client.name, "before": before, "after": after})
-    _bump_after_commit(rt, uow)
+    _bump_after_commit(rt, uow, subject)
     return _read(client, after)
 
 
@@ -180,7 +183,7 @@ async def revoke(rt: Runtime, uow: UnitOfWork, actor: str, client_id: uuid.UUID
     await uow.session.flush()
     await rt.audit.record(uow.session, actor=actor, action="client.revoke", target=subject,
                           detail={"before": before, "after": _state(client, [])})
-    _bump_after_commit(rt, uow)
+    _bump_after_commit(rt, uow, subject)
     return _read(client, [])
 
 

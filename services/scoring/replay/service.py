@@ -17,6 +17,8 @@ from sqlalchemy import func, select, text
 from services.kit.db import UnitOfWork
 from services.kit.errors import Conflict, NotFound
 from services.kit.jobs import SCORING_QUEUE
+from services.kit.live import ReplayProgress as ReplayProgressNotice
+from services.kit.live import publish_after_commit
 from services.kit.runtime import Runtime
 from services.scoring.engine.catalogue import CUMULATIVE
 from services.scoring.engine.rules import (
@@ -138,10 +140,18 @@ async def cancel(rt: Runtime, uow: UnitOfWork, actor: str, replay_id: uuid.UUID)
     await uow.session.refresh(replay)
     await rt.audit.record(uow.session, actor=actor, action="replay.cancel",
                           target=f"replay:{replay_id}")
+    progressed(uow, replay)
     return to_read(replay)
 
 
 # --- Running ---------------------------------------------------------------------------------
+
+def progressed(uow: UnitOfWork, replay: Replay) -> None:
+    """Tell live subscribers where the replay stands, once this transaction commits (the
+    job writes progress at most every PROGRESS_EVERY_S, so notices are as throttled)."""
+    publish_after_commit(uow, ReplayProgressNotice(
+        replay_id=replay.id, state=replay.status, progress=min(1.0, max(0.0, replay.progress))))
+
 
 class _Progress:
     """Writes progress now and then, in its own short transaction, and notices a cancel."""
@@ -160,6 +170,7 @@ class _Progress:
                 raise Cancelled
             for k, v in values.items():
                 setattr(replay, k, v)
+            progressed(uow, replay)
 
 
 async def run(rt: Runtime, replay_id: uuid.UUID) -> str:
@@ -168,6 +179,7 @@ async def run(rt: Runtime, replay_id: uuid.UUID) -> str:
         if replay is None or replay.status != "queued":
             return replay.status if replay else "missing"
         replay.status, replay.started_at = "running", func.now()
+        progressed(uow, replay)
     outcome: dict[str, Any]
     try:
         result = await execute(rt, replay_id, _Progress(rt, replay_id))
@@ -186,6 +198,7 @@ async def run(rt: Runtime, replay_id: uuid.UUID) -> str:
         for k, v in outcome.items():
             setattr(replay, k, v)
         replay.finished_at = func.now()
+        progressed(uow, replay)
     return outcome["status"]
 
 

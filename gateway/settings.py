@@ -29,6 +29,9 @@ class GatewaySettings(CommonSettings):
                                  description="Largest request body accepted.")
     persisted_queries: int = Field(default=2000, ge=0, le=1_000_000, description=(
         "Automatic persisted queries kept in memory (0 turns them off)."))
+    connect_timeout_s: float = Field(default=2.0, gt=0, le=30, description=(
+        "How long a call waits to connect to a service (the other phases wait "
+        "OPENIRM_HTTP_TIMEOUT_S): a service that is down fails its fields fast."))
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30,
                                        description="How long /readyz waits for each service.")
 

@@ -1,6 +1,7 @@
-"""The gateway's DataLoaders batch: a 50-alert page with each alert's case and person costs a
-small constant number of calls to the services, not one per alert; and a service that is down
-costs only the fields it serves (partial data, an INTERNAL error saying so, no internals).
+"""The gateway's DataLoaders batch: a 50-alert page with each alert's case, policy and person
+costs a small constant number of calls to the services, not one per alert; and a service that
+is down costs only the fields it serves (partial data, an INTERNAL error saying so, no
+internals).
 
 The gateway runs in process here (the app over `httpx.ASGITransport`), with the real
 process-wide client of `create_http_client` pointed at the test stack's services and an event
@@ -23,6 +24,7 @@ from gateway.app import create
 from gateway.clients import Services, create_http_client
 from gateway.context import Loaders
 from gateway.errors import ServiceError, to_client_error
+from gateway.schema.common import from_global_id, to_global_id
 from gateway.settings import GatewaySettings
 from services.kit.batch import MAX_BATCH_IDS
 from tests.conftest import Api
@@ -30,9 +32,11 @@ from tests.factories import create_policy, departing_story, fresh_alert, ingest,
 
 PAGE = 50
 QUEUE = """{ alerts(first: 50) { edges { node {
-    id subjectId alias policyId policyName caseId
+    id alias policyName
+    policy { id name }
     case { id subjectId alias }
     person { subjectId alias revealed } } } } }"""
+QUEUE_WITHOUT_POLICY = QUEUE.replace("policy { id name }", "")
 
 
 class Gateway:
@@ -123,22 +127,29 @@ async def test_a_page_of_50_alerts_with_case_and_person_costs_a_constant_number_
         result = await gw.query(QUEUE, token)
         assert "errors" not in result, result["errors"]
         nodes = [e["node"] for e in result["data"]["alerts"]["edges"]]
-        assert {n["id"] for n in nodes} == {a["id"] for a in alerts}, \
+        raised = {a["id"]: a for a in alerts}
+        keys = [from_global_id(n["id"]) for n in nodes]
+        assert {k for _, k in keys} == set(raised), \
             "the page is the 50 alerts just raised (newest first)"
-        for n in nodes:
-            assert n["person"] == {"subjectId": n["subjectId"], "alias": n["alias"],
+        for (_, key), n in zip(keys, nodes, strict=True):
+            alert = raised[key]
+            assert n["person"] == {"subjectId": alert["subject_id"], "alias": alert["alias"],
                                    "revealed": False}
-            assert n["case"] == (None if n["caseId"] is None else {
-                "id": n["caseId"], "subjectId": n["subjectId"], "alias": n["alias"]})
-        assert len({n["subjectId"] for n in nodes}) == PAGE
-        assert len({n["caseId"] for n in nodes if n["caseId"]}) == 10
+            assert n["case"] == (None if alert["case_id"] is None else {
+                "id": alert["case_id"], "subjectId": alert["subject_id"],
+                "alias": alert["alias"]})
+            assert n["policy"] == {"id": to_global_id("Policy", alert["policy_id"]),
+                                   "name": policies[alert["policy_id"]]["name"]}
+        assert len({n["person"]["subjectId"] for n in nodes}) == PAGE
+        assert len({n["case"]["id"] for n in nodes if n["case"]}) == 10
         # One call for the page, one per loader: not one per alert.
         paths = gw.paths()
-        print(f"backend calls for a {PAGE}-alert page with case and person: {len(paths)} "
-              f"{paths}")
-        assert sorted(paths) == ["/alerts", "/cases/batch", "/people/batch"]
+        print(f"backend calls for a {PAGE}-alert page with case, policy and person: "
+              f"{len(paths)} {paths}")
+        assert sorted(paths) == ["/alerts", "/cases/batch", "/people/batch",
+                                 "/policies/batch"]
 
-        # The policy loader (no alert field uses it yet): every alert's policy, one call.
+        # The policy loader on its own: every alert's policy, one call, and its errors.
         gw.calls.clear()
         loaders = Loaders(Services(gw.http, gw.settings, f"Bearer {token}"))
         unknown = str(uuid.uuid4())
@@ -191,12 +202,12 @@ async def test_a_service_that_is_down_costs_only_its_own_fields(
 
     async with gateway(api, identity_url=down) as gw:
         started = time.monotonic()
-        result = await gw.query(QUEUE, token)
+        result = await gw.query(QUEUE_WITHOUT_POLICY, token)
         elapsed = time.monotonic() - started
     nodes = [e["node"] for e in result["data"]["alerts"]["edges"]]
     assert nodes, "the cases service still answers the queue"
     assert all(n["person"] is None for n in nodes)
-    mine = next(n for n in nodes if n["id"] == alert["id"])
+    mine = next(n for n in nodes if n["id"] == to_global_id("Alert", alert["id"]))
     assert mine["case"]["id"] == confirmed.json()["case_id"]
     errors = result["errors"]
     assert len(errors) == len(nodes)  # one per person field, from one failed batch call

@@ -27,9 +27,12 @@ RETRIES = 2  # idempotent GETs only, on transport errors and 502-504
 
 
 def create_http_client(settings: GatewaySettings) -> httpx.AsyncClient:
-    """The one client of the process: pooled connections to every service."""
+    """The one client of the process: pooled connections to every service (up to 200, 50
+    kept alive between requests); a short connect timeout, so an unreachable service fails
+    its fields within a few seconds, retries included."""
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.http_timeout_s),
+        timeout=httpx.Timeout(settings.http_timeout_s,
+                              connect=min(settings.connect_timeout_s, settings.http_timeout_s)),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         headers={"User-Agent": "openirm-gateway/0.1", "Accept": "application/json"},
         follow_redirects=False,
@@ -56,6 +59,11 @@ def text_segment(value: str, field: str) -> str:
     if value in ("", ".", ".."):
         raise bad_input(f"{field} is not valid", field)
     return quote(value, safe="")
+
+
+def _ids(values: list[str], field: str) -> list[str]:
+    """Ids for a batch read's `ids` parameter, refused early when one is not a UUID."""
+    return [uuid_segment(v, field) for v in values]
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
@@ -201,6 +209,11 @@ class Services:
         seg = uuid_segment(subject_id, "subjectId")
         return await self.call("identity", "GET", f"/people/{seg}")
 
+    async def people_batch(self, subject_ids: list[str]) -> dict[str, Any]:
+        """Up to `MAX_BATCH_IDS` people: `{"items": [...], "missing": [...]}`."""
+        return await self.call("identity", "GET", "/people/batch",
+                                params={"ids": _ids(subject_ids, "subjectId")})
+
     async def person_reveal(self, subject_id: str, case_id: str, justification: str
                             ) -> dict[str, Any]:
         seg = uuid_segment(subject_id, "subjectId")
@@ -288,6 +301,11 @@ class Services:
         seg = uuid_segment(policy_id, "id")
         return await self.call("scoring", "GET", f"/policies/{seg}")
 
+    async def policies_batch(self, policy_ids: list[str]) -> dict[str, Any]:
+        """Up to `MAX_BATCH_IDS` policies: `{"items": [...], "missing": [...]}`."""
+        return await self.call("scoring", "GET", "/policies/batch",
+                                params={"ids": _ids(policy_ids, "id")})
+
     async def policy_create(self, body: dict[str, Any]) -> dict[str, Any]:
         return await self.call("scoring", "POST", "/policies", json=body)
 
@@ -326,6 +344,11 @@ class Services:
     async def case_get(self, case_id: str) -> dict[str, Any]:
         seg = uuid_segment(case_id, "id")
         return await self.call("cases", "GET", f"/cases/{seg}")
+
+    async def cases_batch(self, case_ids: list[str]) -> dict[str, Any]:
+        """Up to `MAX_BATCH_IDS` cases the caller may see: `{"items": [...], "missing": [...]}`."""
+        return await self.call("cases", "GET", "/cases/batch",
+                                params={"ids": _ids(case_ids, "id")})
 
     async def case_notes(self, case_id: str) -> list[dict[str, Any]]:
         seg = uuid_segment(case_id, "caseId")

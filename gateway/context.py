@@ -5,7 +5,6 @@ Loaders live and cache only for one request, so one caller never sees another's 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
@@ -16,8 +15,10 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from gateway.clients import Services
+from gateway.errors import ServiceError, bad_input
+from services.kit.batch import MAX_BATCH_IDS
 
-Fetch = Callable[[str], Awaitable[Any]]
+BatchRead = Callable[[list[str]], Awaitable[dict[str, Any]]]
 
 
 def _key(value: str) -> Hashable:
@@ -28,30 +29,53 @@ def _key(value: str) -> Hashable:
         return str(value)
 
 
-def _one_by_one(fetch: Fetch) -> Callable[[list[str]], Awaitable[list[Any]]]:
-    """A batch function for services that have no batch endpoint: one call per distinct key,
-    all at once; a failed key gets its exception, the others their value."""
+def _batched(read: BatchRead, *, id_field: str, arg: str, service: str, code: str,
+             detail: str) -> Callable[[list[str]], Awaitable[list[Any]]]:
+    """A batch function over a service's batch read: one call per loader batch (the loader's
+    `max_batch_size` is the services' cap). Each key gets its item, or its own error: 404 for
+    an id the service lists as missing (what its single read answers), BAD_USER_INPUT for one
+    that is not an id. A failed call fails every key of the batch (the loader sets it)."""
 
     async def load(keys: list[str]) -> list[Any]:
-        results = await asyncio.gather(*(fetch(k) for k in keys), return_exceptions=True)
-        for r in results:
-            if isinstance(r, BaseException) and not isinstance(r, Exception):
-                raise r  # cancellation and the like are not a per-key result
-        return list(results)
+        ids = [str(_key(k)) for k in keys]
+        valid = [i for i in dict.fromkeys(ids) if _is_uuid(i)]
+        found: dict[Hashable, Any] = {}
+        if valid:
+            answer = await read(valid)
+            found = {_key(item[id_field]): item for item in answer["items"]}
+        return [found[i] if i in found
+                else ServiceError(404, code, detail, service=service) if _is_uuid(i)
+                else bad_input(f"{arg} is not a valid id", arg)
+                for i in ids]
 
     return load
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 class Loaders:
-    """Per-request DataLoaders over the services' single-item reads."""
+    """Per-request DataLoaders over the services' batch reads: a page of alerts costs one
+    call per service and field, not one per alert."""
 
     def __init__(self, services: Services) -> None:
         self.person: DataLoader[str, dict[str, Any]] = DataLoader(
-            _one_by_one(services.person_get), cache_key_fn=_key)
+            _batched(services.people_batch, id_field="subject_id", arg="subjectId",
+                     service="identity", code="person_not_found", detail="no such person"),
+            cache_key_fn=_key, max_batch_size=MAX_BATCH_IDS)
         self.case: DataLoader[str, dict[str, Any]] = DataLoader(
-            _one_by_one(services.case_get), cache_key_fn=_key)
+            _batched(services.cases_batch, id_field="id", arg="id", service="cases",
+                     code="case_not_found", detail="no such case"),
+            cache_key_fn=_key, max_batch_size=MAX_BATCH_IDS)
         self.policy: DataLoader[str, dict[str, Any]] = DataLoader(
-            _one_by_one(services.policy_get), cache_key_fn=_key)
+            _batched(services.policies_batch, id_field="id", arg="id", service="scoring",
+                     code="policy_not_found", detail="no such policy"),
+            cache_key_fn=_key, max_batch_size=MAX_BATCH_IDS)
 
 
 def forget(loader: DataLoader[str, Any], key: str) -> None:

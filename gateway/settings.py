@@ -35,6 +35,9 @@ class GatewaySettings(CommonSettings):
     live_queue_size: int = Field(default=256, ge=1, le=100_000, description=(
         "Live events one subscription may have waiting; one that falls further behind is "
         "ended with an error rather than slowing the others."))
+    connect_timeout_s: float = Field(default=2.0, gt=0, le=30, description=(
+        "How long a call waits to connect to a service (the other phases wait "
+        "OPENIRM_HTTP_TIMEOUT_S): a service that is down fails its fields fast."))
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30,
                                        description="How long /readyz waits for each service.")
 

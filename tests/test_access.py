@@ -52,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "people:erase": {"Admin"},
     "people:resolve": {"service"},
     "people:get": READERS,
+    "people:get_batch": READERS,
     "people:reveal": {"Investigator"},
     "people:notice_address": {"service"},
     "audit:query": {"Auditor", "service"},  # cases reads a case's trail for its exports
@@ -76,6 +77,7 @@ ALLOWED: dict[str, set[str]] = {
     "policies:create": {"Admin"},
     "policies:list": READERS,
     "policies:get": READERS,
+    "policies:get_batch": READERS,
     "policies:update": {"Admin"},
     "policies:delete": {"Admin"},
     "policies:activate": {"Admin"},
@@ -129,6 +131,7 @@ ALLOWED: dict[str, set[str]] = {
     "dashboards:triage": READERS,
     "cases:list": CASE_READERS,
     "cases:get": CASE_READERS,
+    "cases:get_batch": CASE_READERS,
     "cases:notes": CASE_READERS,
     "cases:alerts": CASE_READERS,
     "cases:add_note": REVIEWERS,

@@ -18,6 +18,10 @@ async def get(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = F
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def get_many(session: AsyncSession, case_ids: list[uuid.UUID]) -> list[Case]:
+    return list((await session.execute(select(Case).where(Case.id.in_(case_ids)))).scalars())
+
+
 def _visible(subjects: list[uuid.UUID] | None, shared: list[uuid.UUID] | None
              ) -> ColumnElement[bool] | None:
     """`subjects`: only cases about these people, plus the `shared` cases; None for all."""

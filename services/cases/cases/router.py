@@ -11,6 +11,7 @@ from services.cases.cases import service
 from services.cases.cases.schemas import (
     Bucket,
     CaseAlertRead,
+    CaseBatch,
     CaseClose,
     CasePage,
     CaseRead,
@@ -21,6 +22,7 @@ from services.cases.cases.schemas import (
     NoteRead,
     OpenCasesSeries,
 )
+from services.kit.batch import BatchIds
 from services.kit.deps import Caller, RuntimeDep, UoW, require_scoped
 from services.kit.errors import problem_responses
 
@@ -69,6 +71,15 @@ async def list_cases(
                                     opened=(opened_from, opened_to),
                                     updated=(updated_from, updated_to), cursor=cursor,
                                     limit=limit)
+
+
+@router.get("/cases/batch", operation_id="cases:get_batch", response_model=CaseBatch,
+            responses=problem_responses(401, 403, 422))
+async def get_cases(uow: UoW, ids: BatchIds, caller: Reader) -> CaseBatch:
+    """Several cases in one call (`?ids=…&ids=…`), each exactly as `GET /cases/{case_id}`
+    shows it; a case the caller may not see (outside their scope and not shared with them)
+    is in `missing`, like one that does not exist."""
+    return await service.read_many(uow, ids, caller.scope)
 
 
 @router.get("/cases/{case_id}", operation_id="cases:get", response_model=CaseRead,

@@ -42,6 +42,15 @@ class CasePage(BaseModel):
     next_cursor: str | None = None
 
 
+class CaseBatch(BaseModel):
+    """Cases read in one call, each exactly as `GET /cases/{case_id}` shows it."""
+
+    items: list[CaseRead] = Field(description="The cases found, in the order asked.")
+    missing: list[uuid.UUID] = Field(description=(
+        "Ids of no case the caller may see (unknown, about someone outside their scope and "
+        "not shared with them): what the single read answers 404 for."))
+
+
 class CaseSort(StrEnum):
     OPENED_DESC = "-opened_at"
     OPENED_ASC = "opened_at"

@@ -12,6 +12,7 @@ from services.cases.cases.exceptions import CaseClosed, CaseNotFound, CaseSubjec
 from services.cases.cases.schemas import (
     Bucket,
     CaseAlertRead,
+    CaseBatch,
     CaseClose,
     CasePage,
     CaseRead,
@@ -27,6 +28,7 @@ from services.cases.feeds.service import record_alert_change
 from services.cases.models import Case, Note
 from services.cases.risk_levels.service import recompute
 from services.cases.webhooks.events import case_changed
+from services.kit.batch import distinct
 from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
 from services.kit.errors import InvalidInput, InvalidParam
@@ -43,12 +45,16 @@ def case_updated(uow: UnitOfWork, case: Case, change: CaseChange) -> None:
                                           status=case.status, change=change))
 
 
-async def get_case(uow: UnitOfWork, case_id: uuid.UUID, scope: AccessScope, *,
-                   for_update: bool = False) -> Case:
+def _visible(case: Case, scope: AccessScope) -> bool:
     """A case about someone outside the caller's scope, and not shared with them, does not
     exist for them."""
+    return scope.sees(case.subject_id, case.id)
+
+
+async def get_case(uow: UnitOfWork, case_id: uuid.UUID, scope: AccessScope, *,
+                   for_update: bool = False) -> Case:
     case = await repo.get(uow.session, case_id, for_update=for_update)
-    if case is None or not scope.sees(case.subject_id, case.id):
+    if case is None or not _visible(case, scope):
         raise CaseNotFound("no such case")
     return case
 
@@ -88,6 +94,18 @@ def _read(case: Case, alert_count: int) -> CaseRead:
 async def read(uow: UnitOfWork, case: Case) -> CaseRead:
     counts = await repo.alert_counts(uow.session, [case.id])
     return _read(case, counts.get(case.id, 0))
+
+
+async def read_many(uow: UnitOfWork, case_ids: list[uuid.UUID], scope: AccessScope
+                    ) -> CaseBatch:
+    """Each case as `get_case` and `read` give it; the ones they would not are missing."""
+    wanted = distinct(case_ids)
+    by_id = {c.id: c for c in await repo.get_many(uow.session, wanted)}
+    found = [c for i in wanted if (c := by_id.get(i)) is not None and _visible(c, scope)]
+    counts = await repo.alert_counts(uow.session, [c.id for c in found])
+    shown = {c.id for c in found}
+    return CaseBatch(items=[_read(c, counts.get(c.id, 0)) for c in found],
+                     missing=[i for i in wanted if i not in shown])
 
 
 def _bad(field: str, reason: str) -> InvalidInput:

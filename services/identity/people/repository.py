@@ -63,6 +63,13 @@ async def stored(session: AsyncSession, subject_id: uuid.UUID, *, for_update: bo
     return _stored(row) if row else None
 
 
+async def stored_many(session: AsyncSession, subject_ids: list[uuid.UUID]
+                      ) -> dict[uuid.UUID, Stored]:
+    conn = await driver(session)
+    rows = await conn.fetch(_STORED + " WHERE p.subject_id = ANY($1::uuid[])", subject_ids)
+    return {r["subject_id"]: _stored(r) for r in rows}
+
+
 async def insert_people(session: AsyncSession, rows: list[tuple]) -> set[uuid.UUID]:
     """Rows of (subject_id, lookup_hash, alias, identity_ct, department, region,
     high_impact); a row whose hash or alias is taken is skipped. Returns the ids inserted."""
@@ -114,12 +121,17 @@ async def append_changes(session: AsyncSession, subject_ids: list[uuid.UUID]) ->
                            "SELECT unnest($1::uuid[])", sorted(subject_ids))
 
 
-async def active_grants(session: AsyncSession, subject_id: uuid.UUID, account_id: uuid.UUID,
-                        now: datetime) -> list[RevealGrant]:
+async def active_grants(session: AsyncSession, subject_ids: list[uuid.UUID],
+                        account_id: uuid.UUID, now: datetime
+                        ) -> dict[uuid.UUID, list[RevealGrant]]:
+    """The account's unexpired grants, by person (people without one are absent)."""
     rows = await session.execute(select(RevealGrant).where(
-        RevealGrant.subject_id == subject_id, RevealGrant.account_id == account_id,
-        RevealGrant.expires_at > now))
-    return list(rows.scalars())
+        RevealGrant.subject_id.in_(subject_ids),
+        RevealGrant.account_id == account_id, RevealGrant.expires_at > now))
+    out: dict[uuid.UUID, list[RevealGrant]] = {}
+    for grant in rows.scalars():
+        out.setdefault(grant.subject_id, []).append(grant)
+    return out
 
 
 # -- erasure ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from services.identity.people.schemas import (
     DirectoryImportResult,
     NoticeAddress,
     OnError,
+    PersonBatch,
     PersonChangePage,
     PersonErase,
     PersonErasure,
@@ -23,6 +24,7 @@ from services.identity.people.schemas import (
     ResolveResponse,
     UnknownColumns,
 )
+from services.kit.batch import BatchIds
 from services.kit.deps import Caller, RuntimeDep, UoW, require, require_scoped
 from services.kit.errors import UnsupportedMediaType, problem_responses
 from services.kit.tokens import Principal
@@ -129,6 +131,16 @@ async def rekey(request: Request, rt: RuntimeDep, uow: UoW,
     key can be removed. A pass already running is reported, not doubled."""
     return await keys.start(rt, _vault(request), uow, principal.subject,
                             request.app.state.rekey_tasks)
+
+
+@router.get("/people/batch", operation_id="people:get_batch", response_model=PersonBatch,
+            responses=problem_responses(401, 403, 422))
+async def get_people(request: Request, rt: RuntimeDep, uow: UoW, ids: BatchIds,
+                     caller: Annotated[Caller, require_scoped("people", "read")]
+                     ) -> PersonBatch:
+    """Several people in one call (`?ids=…&ids=…`), each exactly as `GET /people/{subject_id}`
+    shows them, reveals audited alike; an id of no one the caller may see is in `missing`."""
+    return await service.read_many(rt, _vault(request), uow, caller, ids)
 
 
 @router.get("/people/{subject_id}", operation_id="people:get", response_model=PersonRead,

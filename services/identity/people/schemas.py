@@ -156,6 +156,15 @@ class PersonRead(PersonRef):
     erased_at: datetime | None = None
 
 
+class PersonBatch(BaseModel):
+    """People read in one call, each exactly as `GET /people/{subject_id}` shows them."""
+
+    items: list[PersonRead] = Field(description="The people found, in the order asked.")
+    missing: list[uuid.UUID] = Field(description=(
+        "Ids of no person the caller may see (unknown, or outside their scope): what the "
+        "single read answers 404 for. An erased person is an item, not missing."))
+
+
 class PersonErase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

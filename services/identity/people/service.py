@@ -31,6 +31,7 @@ from services.identity.people.schemas import (
     Identity,
     NoticeAddress,
     OnError,
+    PersonBatch,
     PersonChange,
     PersonChangePage,
     PersonErasure,
@@ -41,6 +42,7 @@ from services.identity.people.schemas import (
     UnknownColumns,
 )
 from services.identity.privacy import repository as privacy_repo
+from services.kit.batch import distinct
 from services.kit.db import UnitOfWork
 from services.kit.deps import Caller
 from services.kit.errors import InvalidInput, InvalidParam
@@ -204,34 +206,56 @@ def identity_of(vault: IdentityVault, person: repo.Stored) -> Identity:
 
 async def read(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, caller: Caller,
                subject_id: uuid.UUID) -> PersonRead:
-    """A grant is honoured only while its holder may still reveal (a demoted Investigator
-    sees aliases again). An erased person is the alias only; someone outside the caller's
-    scope does not exist for them."""
-    person = await repo.stored(uow.session, subject_id)
-    if person is None or not caller.scope.sees(subject_id):
+    """One person: the batch read of one, so both always answer alike."""
+    batch = await read_many(rt, vault, uow, caller, [subject_id])
+    if not batch.items:
         raise PersonNotFound("no such person")
-    out = PersonRead(subject_id=person.subject_id, alias=person.alias)
-    if person.erased_at is not None:
-        out.erased, out.erased_at = True, person.erased_at
-        return out
+    return batch.items[0]
+
+
+async def read_many(rt: Runtime, vault: IdentityVault, uow: UnitOfWork, caller: Caller,
+                    subject_ids: list[uuid.UUID]) -> PersonBatch:
+    """A grant is honoured only while its holder may still reveal (a demoted Investigator
+    sees aliases again), and each person it reveals is audited as one use. An erased person
+    is the alias only; someone outside the caller's scope does not exist for them."""
+    wanted = distinct(subject_ids)
+    stored = await repo.stored_many(uow.session, wanted)
+    found = [stored[s] for s in wanted if s in stored and caller.scope.sees(s)]
+    out = {p.subject_id: PersonRead(subject_id=p.subject_id, alias=p.alias) for p in found}
+    batch = PersonBatch(items=list(out.values()),
+                        missing=[s for s in wanted if s not in out])
+    live = []
+    for person in found:
+        if person.erased_at is not None:
+            out[person.subject_id].erased = True
+            out[person.subject_id].erased_at = person.erased_at
+        else:
+            live.append(person)
+    if not live:
+        return batch
     privacy = await privacy_repo.current(uow.session)
     if not privacy.pseudonymise:
-        out.identity = identity_of(vault, person)
-        return out
+        for person in live:
+            out[person.subject_id].identity = identity_of(vault, person)
+        return batch
     subject = caller.principal.subject
     account_id = account_id_of(subject)
     if account_id is None or not await rt.authorizer.allowed(subject, "people", "reveal"):
-        return out
-    grants = await repo.active_grants(uow.session, subject_id, account_id, datetime.now(UTC))
-    if grants:
-        out.revealed = True
-        out.identity = identity_of(vault, person)
-        out.revealed_for_cases = sorted({g.case_id for g in grants})
+        return batch
+    grants = await repo.active_grants(uow.session, [p.subject_id for p in live], account_id,
+                                      datetime.now(UTC))
+    for person in live:
+        if not (held := grants.get(person.subject_id)):
+            continue
+        shown = out[person.subject_id]
+        shown.revealed = True
+        shown.identity = identity_of(vault, person)
+        shown.revealed_for_cases = sorted({g.case_id for g in held})
         await rt.audit.record(uow.session, actor=subject, action="person.reveal.use",
-                              target=f"subject:{subject_id}",
-                              detail={"grant_ids": sorted(str(g.id) for g in grants),
-                                      "case_ids": [str(c) for c in out.revealed_for_cases]})
-    return out
+                              target=f"subject:{person.subject_id}",
+                              detail={"grant_ids": sorted(str(g.id) for g in held),
+                                      "case_ids": [str(c) for c in shown.revealed_for_cases]})
+    return batch
 
 
 async def erase(rt: Runtime, uow: UnitOfWork, actor: str, subject_id: uuid.UUID,

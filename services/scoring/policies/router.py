@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
+from services.kit.batch import BatchIds
 from services.kit.deps import Caller, RuntimeDep, UoW, require, require_scoped
 from services.kit.errors import problem_responses
 from services.kit.tokens import Principal
@@ -12,6 +13,7 @@ from services.scoring.policies import service
 from services.scoring.policies.schemas import (
     MemberCreate,
     MemberRead,
+    PolicyBatch,
     PolicyCreate,
     PolicyHealth,
     PolicyRead,
@@ -44,6 +46,14 @@ async def create_policy(rt: RuntimeDep, uow: UoW, body: PolicyCreate, principal:
             responses=problem_responses(401, 403))
 async def list_policies(uow: UoW, _: Reader) -> list[PolicyRead]:
     return await service.list_policies(uow)
+
+
+@router.get("/policies/batch", operation_id="policies:get_batch", response_model=PolicyBatch,
+            responses=problem_responses(401, 403, 422))
+async def get_policies(uow: UoW, ids: BatchIds, _: Reader) -> PolicyBatch:
+    """Several policies in one call (`?ids=…&ids=…`), each exactly as
+    `GET /policies/{policy_id}` shows it; an id of no policy is in `missing`."""
+    return await service.read_many(uow, ids)
 
 
 @router.get("/policies/{policy_id}", operation_id="policies:get", response_model=PolicyRead,

@@ -127,6 +127,13 @@ class PolicyRead(BaseModel):
     updated_at: datetime | None
 
 
+class PolicyBatch(BaseModel):
+    """Policies read in one call, each exactly as `GET /policies/{policy_id}` shows it."""
+
+    items: list[PolicyRead] = Field(description="The policies found, in the order asked.")
+    missing: list[uuid.UUID] = Field(description="Ids of no policy (deleted or never made).")
+
+
 class TemplateRead(BaseModel):
     key: str
     name: str

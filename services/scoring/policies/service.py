@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy import update as sql_update
 
+from services.kit.batch import distinct
 from services.kit.db import UnitOfWork, advisory_xact_lock
 from services.kit.errors import Conflict, InvalidInput, NotFound
 from services.kit.jobs import SCORING_QUEUE
@@ -25,6 +26,7 @@ from services.scoring.policies import health
 from services.scoring.policies.schemas import (
     MemberCreate,
     MemberRead,
+    PolicyBatch,
     PolicyCreate,
     PolicyHealth,
     PolicyIndicator,
@@ -240,6 +242,15 @@ async def get_policy(uow: UnitOfWork, policy_id: uuid.UUID) -> Policy:
 
 async def read(uow: UnitOfWork, policy_id: uuid.UUID) -> PolicyRead:
     return to_read(await get_policy(uow, policy_id), await settings.current(uow.session))
+
+
+async def read_many(uow: UnitOfWork, policy_ids: list[uuid.UUID]) -> PolicyBatch:
+    wanted = distinct(policy_ids)
+    rows = await uow.session.execute(select(Policy).where(Policy.id.in_(wanted)))
+    by_id = {p.id: p for p in rows.scalars()}
+    eff = await settings.current(uow.session)
+    return PolicyBatch(items=[to_read(by_id[i], eff) for i in wanted if i in by_id],
+                       missing=[i for i in wanted if i not in by_id])
 
 
 async def list_policies(uow: UnitOfWork) -> list[PolicyRead]:

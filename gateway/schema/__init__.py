@@ -29,20 +29,23 @@ from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
 from gateway.schema.subscriptions import Subscription
+from gateway.schema.suppressions import SuppressionMutation, SuppressionQuery
+from gateway.schema.triage import TriageMutation, TriageQuery
 from gateway.settings import GatewaySettings
 
 
 @strawberry.type(description="Reads. Every field is checked by the service that owns the data, "
                              "with the caller's token.")
 class Query(NodeQuery, AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, AuditQuery,
-            RevealQuery, PrivacyQuery, ClientQuery):
+            RevealQuery, PrivacyQuery, ClientQuery, TriageQuery, SuppressionQuery):
     pass
 
 
 @strawberry.type(description="Writes. Every one is checked and audited by the service that "
                              "owns the data.")
 class Mutation(AuthMutation, AlertMutation, CaseMutation, PeopleMutation, PolicyMutation,
-               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation):
+               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation, TriageMutation,
+               SuppressionMutation):
     pass
 
 

@@ -71,7 +71,8 @@ FIELDS: dict[str, str | None] = {
     "startRekey": "people:rekey",
 }
 # Fields that would change shared state for every other test if a role were let through.
-HARMLESS_INPUT = {"updatePrivacySettings": "{}"}
+HARMLESS_INPUT = {"updatePrivacySettings": "{}",
+                  "updateTriageSettings": "{slaHours: {high: 24, medium: 72, low: 168}}"}
 
 GS = schema._schema
 

@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from gateway.errors import ErrorCodes, GatewaySchema
 from gateway.limits import CostLimiter
 from gateway.schema.accounts import AccountMutation, AccountQuery
+from gateway.schema.activity import ActivityQuery
 from gateway.schema.alerts import AlertMutation, AlertQuery
 from gateway.schema.audit import AuditQuery
 from gateway.schema.auth import AuthMutation
@@ -26,6 +27,7 @@ from gateway.schema.node import NodeQuery
 from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
+from gateway.schema.reports import ReportMutation, ReportQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
 from gateway.settings import GatewaySettings
 
@@ -33,14 +35,15 @@ from gateway.settings import GatewaySettings
 @strawberry.type(description="Reads. Every field is checked by the service that owns the data, "
                              "with the caller's token.")
 class Query(NodeQuery, AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, AuditQuery,
-            RevealQuery, PrivacyQuery, ClientQuery):
+            RevealQuery, PrivacyQuery, ClientQuery, ActivityQuery, ReportQuery):
     pass
 
 
 @strawberry.type(description="Writes. Every one is checked and audited by the service that "
                              "owns the data.")
 class Mutation(AuthMutation, AlertMutation, CaseMutation, PeopleMutation, PolicyMutation,
-               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation):
+               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation,
+               ReportMutation):
     pass
 
 

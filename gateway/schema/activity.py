@@ -593,6 +593,18 @@ After = Annotated[str | None, strawberry.argument(
 SubjectId = Annotated[strawberry.ID, strawberry.argument(
     description="The person: their global id (or subject id).")]
 CaseId = Annotated[strawberry.ID, strawberry.argument(description="The case's id.")]
+# The content explorer's filters.
+Source = Annotated[str | None, strawberry.argument(
+    description="Only items seen in this workload, e.g. SharePoint, Exchange, Endpoint (any "
+                "case).")]
+FileType = Annotated[str | None, strawberry.argument(
+    description="Only files with this extension, e.g. docx.")]
+Label = Annotated[str | None, strawberry.argument(
+    description="Only items with this sensitivity label (any case).")]
+Conversation = Annotated[str | None, strawberry.argument(
+    description="Only items of this conversation (an item's `conversation`).")]
+Kind = Annotated[ContentKind | None, strawberry.argument(
+    description="Only files, emails or URLs.")]
 
 
 @strawberry.type
@@ -660,19 +672,9 @@ class ActivityQuery:
                       metadata=operation("cases:content"))
     async def case_content(
         self, info: Info, case_id: CaseId,
-        source: Annotated[str | None, strawberry.argument(
-            description="Only items seen in this workload, e.g. SharePoint, Exchange, "
-                        "Endpoint (any case).")] = None,
-        file_type: Annotated[str | None, strawberry.argument(
-            description="Only files with this extension, e.g. docx.")] = None,
-        label: Annotated[str | None, strawberry.argument(
-            description="Only items with this sensitivity label (any case).")] = None,
-        conversation: Annotated[str | None, strawberry.argument(
-            description="Only items of this conversation (an item's `conversation`).")]
-            = None,
-        kind: Annotated[ContentKind | None, strawberry.argument(
-            description="Only files, emails or URLs.")] = None,
-        first: First = 50, after: After = None,
+        source: Source = None, file_type: FileType = None, label: Label = None,
+        conversation: Conversation = None, kind: Kind = None, first: First = 50,
+        after: After = None,
     ) -> Connection[ContentItem]:
         return await case_content_of(
             info, decode_id(case_id, "Case", "caseId"), source=source, file_type=file_type,
@@ -731,3 +733,40 @@ class ActivityQuery:
     async def event_types(self, info: Info) -> list[ActivityTypeInfo]:
         data = await info.context.services.call("ingest", "GET", "/events/types")
         return [ActivityTypeInfo.from_service(t) for t in data]
+
+
+# For the Case type (another module's): `Case.activity` and `Case.content`, to be declared
+# there as
+#   activity: Connection[PersonActivity] = strawberry.field(
+#       resolver=case_activity_field, description=CASE_ACTIVITY,
+#       metadata=operation("cases:activity"))
+#   content: Connection[ContentItem] = strawberry.field(
+#       resolver=case_content_field, description=CASE_CONTENT,
+#       metadata=operation("cases:content"))
+# `root` is the Case; its `key` is the case's id.
+
+CASE_ACTIVITY = ("The activity of the case's person, newest first; the window defaults to the "
+                 "case window. Analysts and Investigators, never case viewers.")
+CASE_CONTENT = ("The content explorer: the files, emails and URLs of the person's activity in "
+                "the case window (Investigators only; a refusal is audited).")
+
+
+async def case_activity_field(
+    root: Any, info: Info, since: Since = None, until: Until = None,
+    risk_levels: Levels = None, categories: Categories = None, types: Types = None,
+    first: First = 50, after: After = None,
+) -> Connection[PersonActivity]:
+    return await case_activity_of(info, str(root.key), since=since, until=until,
+                                  risk_levels=risk_levels, categories=categories, types=types,
+                                  first=first, after=after)
+
+
+async def case_content_field(
+    root: Any, info: Info,
+    source: Source = None, file_type: FileType = None, label: Label = None,
+    conversation: Conversation = None, kind: Kind = None, first: First = 50,
+    after: After = None,
+) -> Connection[ContentItem]:
+    return await case_content_of(info, str(root.key), source=source, file_type=file_type,
+                                 label=label, conversation=conversation, kind=kind,
+                                 first=first, after=after)

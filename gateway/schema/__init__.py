@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from gateway.errors import ErrorCodes, GatewaySchema
 from gateway.limits import CostLimiter
 from gateway.schema.accounts import AccountMutation, AccountQuery
+from gateway.schema.activity import ActivityQuery
 from gateway.schema.alerts import AlertMutation, AlertQuery
 from gateway.schema.audit import AuditQuery
 from gateway.schema.auth import AuthMutation
@@ -27,6 +28,7 @@ from gateway.schema.node import NodeQuery
 from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
+from gateway.schema.reports import ReportMutation, ReportQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
 from gateway.schema.subscriptions import Subscription
 from gateway.schema.suppressions import SuppressionMutation, SuppressionQuery
@@ -36,16 +38,41 @@ from gateway.settings import GatewaySettings
 
 @strawberry.type(description="Reads. Every field is checked by the service that owns the data, "
                              "with the caller's token.")
-class Query(NodeQuery, AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, AuditQuery,
-            RevealQuery, PrivacyQuery, ClientQuery, TriageQuery, SuppressionQuery):
+class Query(
+    NodeQuery,
+    AccountQuery,
+    AlertQuery,
+    CaseQuery,
+    PeopleQuery,
+    PolicyQuery,
+    AuditQuery,
+    RevealQuery,
+    PrivacyQuery,
+    ClientQuery,
+    TriageQuery,
+    SuppressionQuery,
+    ActivityQuery,
+    ReportQuery,
+):
     pass
 
 
 @strawberry.type(description="Writes. Every one is checked and audited by the service that "
                              "owns the data.")
-class Mutation(AuthMutation, AlertMutation, CaseMutation, PeopleMutation, PolicyMutation,
-               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation, TriageMutation,
-               SuppressionMutation):
+class Mutation(
+    AuthMutation,
+    AlertMutation,
+    CaseMutation,
+    PeopleMutation,
+    PolicyMutation,
+    AccountMutation,
+    RevealMutation,
+    PrivacyMutation,
+    ClientMutation,
+    TriageMutation,
+    SuppressionMutation,
+    ReportMutation,
+):
     pass
 
 

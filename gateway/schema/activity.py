@@ -28,6 +28,7 @@ from gateway.schema.common import (
     to_global_id,
 )
 from gateway.schema.people import Person, person_of
+from gateway.schema.suppressions import ExclusionKind
 from services.kit.pagination import encode_cursor
 
 MAX_PAGE = 200  # the cases service's largest page
@@ -38,7 +39,7 @@ MAX_EVENTS_PAGE = 500  # ingest's largest page
 
 @strawberry.enum(description="How risky an activity is, from the score rows that counted it "
                              "(docs/investigation.md).")
-class RiskLevel(Enum):
+class ActivityRiskLevel(Enum):
     NONE = strawberry.enum_value("none", description="No score row counted it (or scoring "
                                                      "leaves it out: suppressed or benign).")
     LOW = strawberry.enum_value("low", description="Counted at the low threshold.")
@@ -162,14 +163,6 @@ class ContentKind(Enum):
     URL = strawberry.enum_value("url", description="A web address.")
 
 
-@strawberry.enum(description="Why scoring does not count an activity.")
-class ExclusionKind(Enum):
-    SUPPRESSION = strawberry.enum_value(
-        "suppression", description="A suppression rule covers it (an expected activity).")
-    BENIGN = strawberry.enum_value(
-        "benign", description="An investigator marked it benign.")
-
-
 @strawberry.enum(description="What kind of score row counted an activity.")
 class ContributionKind(Enum):
     INDICATOR = strawberry.enum_value(
@@ -230,8 +223,8 @@ class PersonActivity:
         "(file names, paths, subjects, URLs) unless `contentVisible`."))
     content_visible: bool = strawberry.field(
         description="Whether the caller's role may see content, so `attributes` has it.")
-    risk_level: RiskLevel = strawberry.field(description="The highest level of the score rows "
-                                                         "that counted it.")
+    risk_level: ActivityRiskLevel = strawberry.field(
+        description="The highest level of the score rows that counted it.")
     policy_ids: list[strawberry.ID] = strawberry.field(
         description="Global ids of the policies whose score counted it.")
     excluded: list[ActivityExclusion] = strawberry.field(
@@ -246,7 +239,7 @@ class PersonActivity:
             occurred_at=parse_datetime(data["occurred_at"]),
             attributes=data.get("attributes") or {},
             content_visible=bool(data.get("content_visible")),
-            risk_level=RiskLevel(data["risk_level"]),
+            risk_level=ActivityRiskLevel(data["risk_level"]),
             policy_ids=[_policy_id(p) for p in data.get("policies") or []],
             excluded=[ActivityExclusion.from_service(e) for e in data.get("excluded") or []])
 
@@ -268,7 +261,8 @@ class ActivityContribution:
     key: str = strawberry.field(description="The indicator, sequence or cumulative scope "
                                             "(org or peers).")
     day: date | None = strawberry.field(description="The UTC day of an indicator row.")
-    level: RiskLevel = strawberry.field(description="The level this row gives the activity.")
+    level: ActivityRiskLevel = strawberry.field(
+        description="The level this row gives the activity.")
     points: int = strawberry.field(description="Points the row adds to the score.")
     alert_ids: list[strawberry.ID] = strawberry.field(
         description="Global ids of the alerts whose explanation holds the row.")
@@ -277,7 +271,7 @@ class ActivityContribution:
     def from_service(cls, data: dict[str, Any]) -> ActivityContribution:
         return cls(policy_id=_policy_id(data["policy_id"]), policy_name=data["policy_name"],
                    kind=ContributionKind(data["kind"]), key=data["key"],
-                   day=parse_date(data.get("day")), level=RiskLevel(data["level"]),
+                   day=parse_date(data.get("day")), level=ActivityRiskLevel(data["level"]),
                    points=int(data["points"]),
                    alert_ids=[_alert_id(a) for a in data.get("alert_ids") or []])
 
@@ -300,7 +294,7 @@ class ActivityDetail(PersonActivity):
 
 @strawberry.type(description="How many activities of a day are at one risk level.")
 class RiskLevelCount:
-    level: RiskLevel = strawberry.field(description="The risk level.")
+    level: ActivityRiskLevel = strawberry.field(description="The risk level.")
     count: int = strawberry.field(description="Activities at that level.")
 
 
@@ -347,7 +341,7 @@ class ActivityChart:
             return ActivityChartDay(
                 day=date.fromisoformat(d["day"]),
                 counts=[RiskLevelCount(level=lv, count=int(counts.get(lv.value, 0)))
-                        for lv in RiskLevel],
+                        for lv in ActivityRiskLevel],
                 total=int(d["total"]),
                 scores=[PolicyDayPoints(policy_id=_policy_id(s["policy_id"]),
                                         points=int(s["points"])) for s in d.get("scores") or []])
@@ -536,7 +530,8 @@ def _content_cursor(item: dict[str, Any]) -> str:
 ActivityFilters = dict[str, Any]
 
 
-def _filters(since: datetime | None, until: datetime | None, risk_levels: list[RiskLevel] | None,
+def _filters(since: datetime | None, until: datetime | None,
+             risk_levels: list[ActivityRiskLevel] | None,
              categories: list[ActivityCategory] | None, types: list[Any] | None,
              after: str | None, first: int) -> ActivityFilters:
     return {"from": _iso(since), "to": _iso(until), "risk_level": _values(risk_levels),
@@ -546,7 +541,7 @@ def _filters(since: datetime | None, until: datetime | None, risk_levels: list[R
 
 async def case_activity_of(info: Info, case_key: str, *, since: datetime | None = None,
                            until: datetime | None = None,
-                           risk_levels: list[RiskLevel] | None = None,
+                           risk_levels: list[ActivityRiskLevel] | None = None,
                            categories: list[ActivityCategory] | None = None,
                            types: list[Any] | None = None, first: int = 50,
                            after: str | None = None) -> Connection[PersonActivity]:
@@ -580,7 +575,7 @@ Since = Annotated[datetime | None, strawberry.argument(
                 "`until`.")]
 Until = Annotated[datetime | None, strawberry.argument(
     description="End of the window (exclusive, with a UTC offset); default now.")]
-Levels = Annotated[list[RiskLevel] | None, strawberry.argument(
+Levels = Annotated[list[ActivityRiskLevel] | None, strawberry.argument(
     description="Only activities at these risk levels (a page may then be short and still "
                 "have a next page: one request reads at most 5,000 activities).")]
 Categories = Annotated[list[ActivityCategory] | None, strawberry.argument(

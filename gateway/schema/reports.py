@@ -17,9 +17,9 @@ from gateway.context import Info
 from gateway.schema.activity import (
     ActivityCategory,
     ActivityExclusion,
+    ActivityRiskLevel,
     ActivityType,
     CategoryCount,
-    RiskLevel,
     RiskLevelCount,
     TypeCount,
     activity_cursor,
@@ -57,7 +57,7 @@ class ActivityReportState(Enum):
                              "risk level.")
 class DayRiskLevelCount:
     day: date = strawberry.field(description="The UTC day.")
-    level: RiskLevel = strawberry.field(description="The risk level.")
+    level: ActivityRiskLevel = strawberry.field(description="The risk level.")
     count: int = strawberry.field(description="Activities.")
 
 
@@ -80,14 +80,15 @@ class ActivityReportSummary:
         levels = data.get("by_risk_level") or {}
         return cls(
             by_day=[DayRiskLevelCount(day=date.fromisoformat(d["day"]),
-                                      level=RiskLevel(d["risk_level"]), count=int(d["count"]))
+                                      level=ActivityRiskLevel(d["risk_level"]),
+                                      count=int(d["count"]))
                     for d in data.get("by_day") or []],
             by_category=[CategoryCount(category=ActivityCategory(k), count=n)
                          for k, n in ranked(data.get("by_category") or {})],
             by_type=[TypeCount(type=ActivityType(k), count=n)
                      for k, n in ranked(data.get("by_type") or {})],
             by_risk_level=[RiskLevelCount(level=lv, count=int(levels.get(lv.value, 0)))
-                           for lv in RiskLevel])
+                           for lv in ActivityRiskLevel])
 
 
 @strawberry.type(description="One activity of a report, as the report's job found it (never "
@@ -100,7 +101,7 @@ class ReportActivity:
         description="What was done.")
     category: ActivityCategory = strawberry.field(description="The activity's category.")
     source: str = strawberry.field(description="The workload that recorded it.")
-    risk_level: RiskLevel = strawberry.field(description=(
+    risk_level: ActivityRiskLevel = strawberry.field(description=(
         "As the report's job found it, or none once marked benign from the report."))
     attributes: JSON = strawberry.field(
         description="Type-specific attributes without content (names, paths, URLs).")
@@ -112,7 +113,7 @@ class ReportActivity:
         return cls(event_id=str(data["id"]), occurred_at=parse_datetime(data["occurred_at"]),
                    type=ActivityType(data["type"]),
                    category=ActivityCategory(data["category"]), source=data["source"],
-                   risk_level=RiskLevel(data["risk_level"]),
+                   risk_level=ActivityRiskLevel(data["risk_level"]),
                    attributes=data.get("attributes") or {},
                    excluded=[ActivityExclusion.from_service(e)
                              for e in data.get("excluded") or []])
@@ -173,7 +174,7 @@ class ActivityReport(Node):
                       metadata=operation("activity_reports:activities"))
     async def activities(
         self, info: Info,
-        risk_levels: Annotated[list[RiskLevel] | None, strawberry.argument(
+        risk_levels: Annotated[list[ActivityRiskLevel] | None, strawberry.argument(
             description="Only activities at these risk levels.")] = None,
         first: Annotated[int, strawberry.argument(
             description=f"Page size, 1 to {MAX_PAGE}.")] = 50,

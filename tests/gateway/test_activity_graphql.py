@@ -21,7 +21,7 @@ from tests.gateway.test_graphql import codes, gql
 ROOT = Path(__file__).resolve().parents[2]
 
 PERSON_ACTIVITY = """
-query($subject: ID!, $levels: [RiskLevel!], $types: [ActivityType!], $first: Int!,
+query($subject: ID!, $levels: [ActivityRiskLevel!], $types: [ActivityType!], $first: Int!,
       $after: String) {
   personActivity(subjectId: $subject, riskLevels: $levels, types: $types, first: $first,
                  after: $after) {
@@ -263,7 +263,7 @@ async def _follow(api: Api, token: str, report_id: str, within: float = 30) -> d
     raise AssertionError(f"report {report_id} not ready within {within} s: {states}")
 
 
-ACTIVITIES = """query($id: ID!, $levels: [RiskLevel!], $first: Int!, $after: String) {
+ACTIVITIES = """query($id: ID!, $levels: [ActivityRiskLevel!], $first: Int!, $after: String) {
     node(id: $id) { ... on ActivityReport {
       activities(riskLevels: $levels, first: $first, after: $after) {
         nodes { eventId type category source riskLevel attributes excluded { kind } }

@@ -22,25 +22,29 @@ from gateway.schema.audit import AuditQuery
 from gateway.schema.auth import AuthMutation
 from gateway.schema.cases import CaseMutation, CaseQuery
 from gateway.schema.clients import ClientMutation, ClientQuery
+from gateway.schema.connectors import ConnectorQuery
 from gateway.schema.node import NodeQuery
 from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
+from gateway.schema.storage import StorageMutation, StorageQuery
+from gateway.schema.webhooks import WebhookMutation, WebhookQuery
 from gateway.settings import GatewaySettings
 
 
 @strawberry.type(description="Reads. Every field is checked by the service that owns the data, "
                              "with the caller's token.")
 class Query(NodeQuery, AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, AuditQuery,
-            RevealQuery, PrivacyQuery, ClientQuery):
+            RevealQuery, PrivacyQuery, ClientQuery, WebhookQuery, ConnectorQuery, StorageQuery):
     pass
 
 
 @strawberry.type(description="Writes. Every one is checked and audited by the service that "
                              "owns the data.")
 class Mutation(AuthMutation, AlertMutation, CaseMutation, PeopleMutation, PolicyMutation,
-               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation):
+               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation, WebhookMutation,
+               StorageMutation):
     pass
 
 

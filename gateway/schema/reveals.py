@@ -82,7 +82,7 @@ class RevealRequest(Node):
     @strawberry.field(description="The case it is for (FORBIDDEN for roles that do not read "
                                   "cases, e.g. Admins: use `caseId`).",
                       metadata=operation("cases:get"))
-    async def case(self, info: Info) -> Case:
+    async def case(self, info: Info) -> Case | None:
         return await case_by_id(info, self.case_key)
 
     @strawberry.field(description="The person as the caller now sees them.",

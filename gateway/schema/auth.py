@@ -3,7 +3,9 @@
 These three need no token. Like every mutation they take one input and return a payload
 (a malformed input is a `ValidationError` in it), but wrong credentials and a used or expired
 refresh token stay a top-level UNAUTHENTICATED error: a console treats a failed sign-in as
-it treats any 401, and the service tells no more than that."""
+it treats any 401, and the service tells no more than that. A locked email (identity's 429
+after repeated failures) is UNAUTHENTICATED too, with the service's `sign_in_locked` code and
+its "try again in N s" message, rather than the INTERNAL a bare 429 would become."""
 
 from __future__ import annotations
 
@@ -12,11 +14,26 @@ from typing import Annotated, Any
 import strawberry
 
 from gateway.context import Info
+from gateway.errors import ServiceError
 from gateway.schema.common import INPUT, operation
 from gateway.schema.payloads import Payload, attempt
 
 UNAUTHENTICATED_NOTE = (" Wrong credentials are a top-level error with `extensions.code` "
                         "UNAUTHENTICATED, not a payload error.")
+
+
+async def _unauthenticated_when_locked(info: Info, path: str, body: dict[str, str]
+                                       ) -> dict[str, Any]:
+    """The call without a token; a lockout (429) becomes a 401 keeping the service's code and
+    message, so a console shows "try again in N s" instead of an internal error."""
+    try:
+        return await info.context.services.call("identity", "POST", path, json=body,
+                                                forward_auth=False)
+    except ServiceError as exc:
+        if exc.status != 429:
+            raise
+        raise ServiceError(401, exc.code, exc.detail, service=exc.service,
+                           body=exc.body) from exc
 
 
 @strawberry.type(description="A bearer token and the session's refresh token; send the "
@@ -79,13 +96,13 @@ class AuthMutation:
     @strawberry.mutation(description="Exchange a staff account's email and password for an "
                                      "access token and a refresh token. Needs no token. "
                                      "After repeated failures the email is locked for a "
-                                     "while." + UNAUTHENTICATED_NOTE,
+                                     "while (UNAUTHENTICATED, `extensions.serviceCode` "
+                                     "sign_in_locked)." + UNAUTHENTICATED_NOTE,
                          metadata=operation(None))
     async def sign_in(self, info: Info, input: Annotated[SignInInput, INPUT]) -> SignInPayload:
         async def work() -> SignInPayload:
-            data = await info.context.services.call(
-                "identity", "POST", "/auth/token",
-                json={"email": input.email, "password": input.password}, forward_auth=False)
+            data = await _unauthenticated_when_locked(
+                info, "/auth/token", {"email": input.email, "password": input.password})
             return SignInPayload(session=Session.from_service(data))
 
         return await attempt(SignInPayload, work)
@@ -98,9 +115,8 @@ class AuthMutation:
         self, info: Info, input: Annotated[RefreshSessionInput, INPUT],
     ) -> RefreshSessionPayload:
         async def work() -> RefreshSessionPayload:
-            data = await info.context.services.call(
-                "identity", "POST", "/auth/refresh",
-                json={"refresh_token": input.refresh_token}, forward_auth=False)
+            data = await _unauthenticated_when_locked(
+                info, "/auth/refresh", {"refresh_token": input.refresh_token})
             return RefreshSessionPayload(session=Session.from_service(data))
 
         return await attempt(RefreshSessionPayload, work)

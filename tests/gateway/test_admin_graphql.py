@@ -222,8 +222,17 @@ async def test_sign_in_refuses_malformed_input_in_the_payload_and_bad_credential
     assert malformed["data"]["signIn"]["errors"] == [
         {"__typename": "ValidationError", "code": "invalid_input",
          "fields": [{"field": "email"}]}]
-    wrong = await gql(api, sign_in, e=f"nobody-{uuid.uuid4().hex[:6]}@test.example")
+    email = f"nobody-{uuid.uuid4().hex[:6]}@test.example"
+    wrong = await gql(api, sign_in, e=email)
     assert codes(wrong) == ["UNAUTHENTICATED"] and wrong["data"] is None
+    for _ in range(10):  # identity locks the email after a few failures (5 by default)
+        wrong = await gql(api, sign_in, e=email)
+        if wrong["errors"][0]["extensions"]["serviceCode"] == "sign_in_locked":
+            break
+    locked = wrong["errors"][0]
+    assert (locked["extensions"]["code"], locked["extensions"]["serviceCode"]) == (
+        "UNAUTHENTICATED", "sign_in_locked")
+    assert "try again in" in locked["message"]
 
 
 # Webhooks ----------------------------------------------------------------------------------

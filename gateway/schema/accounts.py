@@ -65,9 +65,10 @@ class Account(Node):
     def subject(self) -> str:
         return f"user:{self.key}"
 
-    @strawberry.field(description="Which people the account sees (Admins).",
+    @strawberry.field(description="Which people the account sees (Admins; null with a "
+                                  "FORBIDDEN error for others, e.g. on `me`).",
                       metadata=operation("accounts:get_scope"))
-    async def access_scope(self, info: Info) -> AccessScope:
+    async def access_scope(self, info: Info) -> AccessScope | None:
         return await scope_of(info, self.key)
 
 

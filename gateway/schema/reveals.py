@@ -85,9 +85,10 @@ class RevealRequest(Node):
     async def case(self, info: Info) -> Case | None:
         return await case_by_id(info, self.case_key)
 
-    @strawberry.field(description="The person as the caller now sees them.",
+    @strawberry.field(description="The person as the caller now sees them (null with an "
+                                  "error when they may not, e.g. outside their scope).",
                       metadata=operation("people:get"))
-    async def person(self, info: Info) -> Person:
+    async def person(self, info: Info) -> Person | None:
         return await person_node(info, self.subject_key)
 
 

@@ -125,9 +125,12 @@ async def test_rekey_status_and_start(api: Api) -> None:
 async def test_accounts_are_nodes_with_scopes_and_role_assignments(api: Api) -> None:
     admin = api.admin_token()
     raw_id, token = api.new_account("Auditor")
-    me = (await gql(api, "{ me { id rawId subject roles } }", token))["data"]["me"]
+    mine = await gql(api, "{ me { id rawId subject roles accessScope { restricted } } }",
+                     token)
+    assert codes(mine) == ["FORBIDDEN"]  # the scope is the Admins'; the rest still answers
+    me = mine["data"]["me"]
     assert me == {"id": to_global_id("Account", raw_id), "rawId": raw_id,
-                  "subject": f"user:{raw_id}", "roles": ["AUDITOR"]}
+                  "subject": f"user:{raw_id}", "roles": ["AUDITOR"], "accessScope": None}
 
     auditors = await gql(api, """{ accounts(role: AUDITOR, first: 500) {
         nodes { id } pageInfo { hasNextPage } } }""", admin)

@@ -149,61 +149,7 @@ class Services:
                                f"the {service} service answered with invalid JSON",
                                service=service) from exc
 
-    # identity: accounts and tokens
-
-    async def sign_in(self, email: str, password: str) -> dict[str, Any]:
-        return await self.call("identity", "POST", "/auth/token",
-                                json={"email": email, "password": password},
-                                forward_auth=False)
-
-    async def refresh(self, refresh_token: str) -> dict[str, Any]:
-        return await self.call("identity", "POST", "/auth/refresh",
-                                json={"refresh_token": refresh_token}, forward_auth=False)
-
-    async def sign_out(self, refresh_token: str) -> None:
-        await self.call("identity", "POST", "/auth/sign-out",
-                         json={"refresh_token": refresh_token}, forward_auth=False)
-
-    async def me(self) -> dict[str, Any]:
-        return await self.call("identity", "GET", "/accounts/me")
-
-    async def accounts_list(self) -> list[dict[str, Any]]:
-        return await self.call("identity", "GET", "/accounts")
-
-    async def account_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.call("identity", "POST", "/accounts", json=body)
-
-    async def account_set_roles(self, account_id: str, roles: list[str]) -> dict[str, Any]:
-        seg = uuid_segment(account_id, "accountId")
-        return await self.call("identity", "PUT", f"/accounts/{seg}/roles",
-                                json={"roles": roles})
-
-    # identity: service clients
-
-    async def clients_list(self) -> list[dict[str, Any]]:
-        return await self.call("identity", "GET", "/clients")
-
-    async def client_get(self, client_id: str) -> dict[str, Any]:
-        seg = uuid_segment(client_id, "id")
-        return await self.call("identity", "GET", f"/clients/{seg}")
-
-    async def client_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.call("identity", "POST", "/clients", json=body)
-
-    async def client_set_roles(self, client_id: str, roles: list[str]) -> dict[str, Any]:
-        seg = uuid_segment(client_id, "clientId")
-        return await self.call("identity", "PUT", f"/clients/{seg}/roles",
-                                json={"roles": roles})
-
-    async def client_rotate_secret(self, client_id: str) -> dict[str, Any]:
-        seg = uuid_segment(client_id, "clientId")
-        return await self.call("identity", "POST", f"/clients/{seg}/secret")
-
-    async def client_revoke(self, client_id: str) -> dict[str, Any]:
-        seg = uuid_segment(client_id, "clientId")
-        return await self.call("identity", "DELETE", f"/clients/{seg}")
-
-    # identity: people and reveal
+    # identity: people (the person loader)
 
     async def person_get(self, subject_id: str) -> dict[str, Any]:
         seg = uuid_segment(subject_id, "subjectId")
@@ -213,73 +159,6 @@ class Services:
         """Up to `MAX_BATCH_IDS` people: `{"items": [...], "missing": [...]}`."""
         return await self.call("identity", "GET", "/people/batch",
                                 params={"ids": _ids(subject_ids, "subjectId")})
-
-    async def person_reveal(self, subject_id: str, case_id: str, justification: str
-                            ) -> dict[str, Any]:
-        seg = uuid_segment(subject_id, "subjectId")
-        body = {"case_id": uuid_segment(case_id, "caseId"), "justification": justification}
-        return await self.call("identity", "POST", f"/people/{seg}/reveal", json=body)
-
-    async def reveal_requests(self, *, status: str | None, subject_id: str | None,
-                              cursor: str | None, limit: int) -> dict[str, Any]:
-        return await self.call("identity", "GET", "/reveal-requests", params={
-            "status": status, "cursor": cursor, "limit": limit,
-            "subject_id": uuid_segment(subject_id, "subjectId") if subject_id else None})
-
-    async def reveal_decide(self, request_id: str, decision: str, reason: str | None
-                            ) -> dict[str, Any]:
-        seg = uuid_segment(request_id, "requestId")
-        return await self.call("identity", "POST", f"/reveal-requests/{seg}/{decision}",
-                                json=_drop_none({"reason": reason}))
-
-    # identity: privacy and access scopes
-
-    async def privacy_get(self) -> dict[str, Any]:
-        return await self.call("identity", "GET", "/privacy")
-
-    async def privacy_put(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.call("identity", "PUT", "/privacy", json=_drop_none(body))
-
-    async def scope_get(self, account_id: str) -> dict[str, Any]:
-        seg = uuid_segment(account_id, "accountId")
-        return await self.call("identity", "GET", f"/accounts/{seg}/scope")
-
-    async def scope_put(self, account_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        seg = uuid_segment(account_id, "accountId")
-        return await self.call("identity", "PUT", f"/accounts/{seg}/scope", json=body)
-
-    async def people_import(self, rows: list[dict[str, Any]], *, dry_run: bool,
-                            on_error: str) -> dict[str, Any]:
-        return await self.call("identity", "POST", "/people/import", json=rows,
-                                params={"dry_run": str(dry_run).lower(),
-                                        "on_error": on_error})
-
-    async def person_erase(self, subject_id: str, reason: str) -> dict[str, Any]:
-        seg = uuid_segment(subject_id, "subjectId")
-        return await self.call("identity", "DELETE", f"/people/{seg}",
-                                json={"reason": reason})
-
-    async def people_rekey(self) -> dict[str, Any]:
-        return await self.call("identity", "POST", "/people/rekey")
-
-    async def people_rekey_status(self) -> dict[str, Any]:
-        return await self.call("identity", "GET", "/people/rekey")
-
-    # identity: audit log
-
-    async def audit_query(self, *, actor: str | None = None, action: str | None = None,
-                          target: str | None = None, outcome: str | None = None,
-                          since: str | None = None, until: str | None = None,
-                          cursor: str | None = None, limit: int | None = None
-                          ) -> dict[str, Any]:
-        return await self.call("identity", "GET", "/audit", params={
-            "actor": actor, "action": action, "target": target, "outcome": outcome,
-            "since": since, "until": until, "cursor": cursor, "limit": limit})
-
-    async def audit_verify(self, *, since_seq: int | None = None,
-                           expected_hash: str | None = None) -> dict[str, Any]:
-        return await self.call("identity", "GET", "/audit/verify", params={
-            "since_seq": since_seq, "expected_hash": expected_hash})
 
     # scoring: templates, indicators, policies
 

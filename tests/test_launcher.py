@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _sign_in(graphql: str, email: str, password: str) -> str:
     resp = httpx.post(graphql, json={
-        "query": "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) "
-                 "{ accessToken } }", "variables": {"e": email, "p": password}})
-    return resp.json()["data"]["signIn"]["accessToken"]
+        "query": "mutation($e: String!, $p: String!) { signIn(input: {email: $e, "
+                 "password: $p}) { session { accessToken } } }",
+        "variables": {"e": email, "p": password}})
+    return resp.json()["data"]["signIn"]["session"]["accessToken"]
 
 
 def _up(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int, str]:

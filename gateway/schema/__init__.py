@@ -24,15 +24,18 @@ from gateway.schema.audit import AuditQuery
 from gateway.schema.auth import AuthMutation
 from gateway.schema.cases import CaseMutation, CaseQuery
 from gateway.schema.clients import ClientMutation, ClientQuery
+from gateway.schema.connectors import ConnectorQuery
 from gateway.schema.node import NodeQuery
 from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.reports import ReportMutation, ReportQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
+from gateway.schema.storage import StorageMutation, StorageQuery
 from gateway.schema.subscriptions import Subscription
 from gateway.schema.suppressions import SuppressionMutation, SuppressionQuery
 from gateway.schema.triage import TriageMutation, TriageQuery
+from gateway.schema.webhooks import WebhookMutation, WebhookQuery
 from gateway.settings import GatewaySettings
 
 
@@ -53,6 +56,9 @@ class Query(
     SuppressionQuery,
     ActivityQuery,
     ReportQuery,
+    WebhookQuery,
+    ConnectorQuery,
+    StorageQuery,
 ):
     pass
 
@@ -72,6 +78,8 @@ class Mutation(
     TriageMutation,
     SuppressionMutation,
     ReportMutation,
+    WebhookMutation,
+    StorageMutation,
 ):
     pass
 

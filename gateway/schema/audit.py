@@ -12,6 +12,7 @@ from gateway.context import Info
 from gateway.schema.common import (
     Connection,
     build_connection,
+    operation,
     page_size,
     parse_datetime,
     seq_cursor,
@@ -28,7 +29,9 @@ class AuditEntry:
     actor: str = strawberry.field(description="Who acted, e.g. user:<id> or service:cases.")
     action: str = strawberry.field(description="What was done, e.g. alert.confirm.")
     target: str | None = strawberry.field(description="What it was done to.")
-    outcome: str = strawberry.field(description="How it ended, e.g. success or denied.")
+    outcome: str = strawberry.field(description=(
+        "How it ended: success, denied, failure, rejected, throttled… (free text in the "
+        "service, so not an enum)."))
     request_id: str | None = strawberry.field(
         description="The request id, to follow the action through every service.")
     detail: JSON = strawberry.field(description="Action details (before/after, reasons).")
@@ -66,7 +69,8 @@ class AuditQuery:
     @strawberry.field(description=(
         "The audit log, newest first (Auditors); filters combine. To export it as a file "
         "use REST `GET /audit/export?format=ndjson|csv` on the identity service, with the "
-        "same filters: it is a stream, not a GraphQL list."))
+        "same filters: it is a stream, not a GraphQL list."),
+        metadata=operation("audit:query"))
     async def audit_log(
         self, info: Info,
         actor: Annotated[str | None, strawberry.argument(
@@ -87,16 +91,18 @@ class AuditQuery:
             description="Cursor from a previous page (`endCursor` or an edge's cursor).")]
             = None,
     ) -> Connection[AuditEntry]:
-        page = await info.context.services.audit_query(
-            actor=actor, action=action, target=target, outcome=outcome,
-            since=since.isoformat() if since else None,
-            until=until.isoformat() if until else None,
-            cursor=after, limit=page_size(first, MAX_PAGE))
+        page = await info.context.services.call("identity", "GET", "/audit", params={
+            "actor": actor, "action": action, "target": target, "outcome": outcome,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "cursor": after, "limit": page_size(first, MAX_PAGE)})
         return build_connection(page["items"], page.get("next_cursor"),
-                                AuditEntry.from_service, lambda e: seq_cursor(e["seq"]))
+                                AuditEntry.from_service, lambda e: seq_cursor(e["seq"]),
+                                after=after)
 
     @strawberry.field(description="Recompute the hash chain and report the first broken "
-                                  "link: a row missing, altered or unlinked (Auditors).")
+                                  "link: a row missing, altered or unlinked (Auditors).",
+                      metadata=operation("audit:verify"))
     async def verify_audit_chain(
         self, info: Info,
         since_seq: Annotated[int | None, strawberry.argument(
@@ -105,8 +111,8 @@ class AuditQuery:
         expected_hash: Annotated[str | None, strawberry.argument(
             description="The hash recorded for `sinceSeq` (its `headHash`).")] = None,
     ) -> AuditChainVerification:
-        data = await info.context.services.audit_verify(since_seq=since_seq,
-                                                        expected_hash=expected_hash)
+        data = await info.context.services.call("identity", "GET", "/audit/verify", params={
+            "since_seq": since_seq, "expected_hash": expected_hash})
         return AuditChainVerification(valid=bool(data["valid"]),
                                       rows_checked=int(data["rows_checked"]),
                                       first_broken_seq=data.get("first_broken_seq"),

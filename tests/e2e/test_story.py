@@ -30,9 +30,10 @@ class GraphQL:
         return body
 
     async def sign_in(self, email: str, password: str) -> GraphQL:
-        data = await self("mutation($e: String!, $p: String!) { signIn(email: $e, password: $p)"
-                          " { accessToken expiresIn } }", e=email, p=password)
-        self.token = data["data"]["signIn"]["accessToken"]
+        data = await self("mutation($e: String!, $p: String!) { signIn(input: {email: $e, "
+                          "password: $p}) { session { accessToken expiresIn } } }",
+                          e=email, p=password)
+        self.token = data["data"]["signIn"]["session"]["accessToken"]
         return self
 
 
@@ -41,7 +42,7 @@ async def _as(api: Api, client: httpx.AsyncClient, email: str, password: str) ->
 
 
 CREATE_ACCOUNT = """mutation($input: CreateAccountInput!) {
-  createAccount(input: $input) { id email roles } }"""
+  createAccount(input: $input) { account { id email roles } errors { __typename } } }"""
 
 
 async def test_departing_employee_story_through_graphql(api: Api) -> None:
@@ -51,8 +52,10 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         staff = {}
         for role in ("Analyst", "Investigator", "Auditor"):
             email = f"{role.lower()}-{tag}@story.example"
-            await admin(CREATE_ACCOUNT, input={"email": email, "displayName": role,
-                                               "password": PASSWORD, "roles": [role.upper()]})
+            created = await admin(CREATE_ACCOUNT, input={
+                "email": email, "displayName": role, "password": PASSWORD,
+                "roles": [role.upper()]})
+            assert created["data"]["createAccount"]["errors"] == []
             staff[role] = email
 
         # The Admin enables indicators and creates a policy from the template.
@@ -98,10 +101,10 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
                 edges { node { id policy { rawId } policyName score severity status
                   explanation { base riskFactors
                     contributions { kind indicator booster percent count level points } }
-                  person { subjectId alias revealed displayName email } } } } }"""))
+                  person { id rawId alias revealed displayName email } } } } }"""))
             alert = next((e["node"] for e in page["data"]["alerts"]["edges"]
                           if e["node"]["policy"]["rawId"] == policy["rawId"]
-                          and e["node"]["person"]["subjectId"] == subject_id), None)
+                          and e["node"]["person"]["rawId"] == subject_id), None)
             if alert is None:
                 await asyncio.sleep(0.2)
         assert alert is not None, "no alert within 30 s"
@@ -134,19 +137,22 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
 
         # The Analyst cannot reveal the person.
         refused = await analyst("""mutation($input: RevealPersonInput!) {
-            revealPerson(input: $input) { identity { displayName } } }""", expect_errors=True,
-            input={"subjectId": alert["person"]["subjectId"], "caseId": case_id,
+            revealPerson(input: $input) { request { identity { displayName } }
+              errors { __typename } } }""",
+            input={"personId": alert["person"]["id"], "caseId": case_id,
                    "justification": "I would like to know who this is"})
-        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert refused["data"]["revealPerson"] == {
+            "request": None, "errors": [{"__typename": "ForbiddenError"}]}
         assert "Lee Leaver" not in str(refused)
 
         # The Investigator reveals them for the case, with a justification.
         investigator = await _as(api, client, staff["Investigator"], PASSWORD)
         revealed = await investigator("""mutation($input: RevealPersonInput!) {
-            revealPerson(input: $input) { identity { displayName email department } } }""",
-            input={"subjectId": alert["person"]["subjectId"], "caseId": case_id,
+            revealPerson(input: $input) { request {
+              identity { displayName email department } } } }""",
+            input={"personId": alert["person"]["id"], "caseId": case_id,
                    "justification": "Confirmed exfiltration; HR needs the name for the case"})
-        assert revealed["data"]["revealPerson"]["identity"] == {
+        assert revealed["data"]["revealPerson"]["request"]["identity"] == {
             "displayName": "Lee Leaver", "email": person, "department": "Finance"}
         seen = await investigator("""query($id: ID!) { case(id: $id) {
             person { revealed displayName } } }""", id=case_id)

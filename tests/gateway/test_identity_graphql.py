@@ -25,13 +25,14 @@ async def test_sessions_refresh_once_and_sign_out(api: Api, http: httpx.AsyncCli
                                "roles": ["Analyst"]})
     assert account.status_code == 201
     signed = await gql(api, """mutation($e: String!, $p: String!) {
-        signIn(email: $e, password: $p) { accessToken refreshToken refreshExpiresIn } }""",
-                       e=email, p=PASSWORD)
-    first = signed["data"]["signIn"]
+        signIn(input: {email: $e, password: $p}) {
+          session { accessToken refreshToken refreshExpiresIn } } }""", e=email, p=PASSWORD)
+    first = signed["data"]["signIn"]["session"]
     assert first["refreshToken"] and first["refreshExpiresIn"] > 0
-    refresh = """mutation($t: String!) { refreshSession(refreshToken: $t) {
-        accessToken refreshToken } }"""
-    second = (await gql(api, refresh, t=first["refreshToken"]))["data"]["refreshSession"]
+    refresh = """mutation($t: String!) { refreshSession(input: {refreshToken: $t}) {
+        session { accessToken refreshToken } } }"""
+    second = (await gql(api, refresh, t=first["refreshToken"])
+              )["data"]["refreshSession"]["session"]
     me = await gql(api, "{ me { email } }", second["accessToken"])
     assert me["data"]["me"]["email"] == email
     reused = await gql(api, refresh, t=first["refreshToken"])
@@ -39,10 +40,12 @@ async def test_sessions_refresh_once_and_sign_out(api: Api, http: httpx.AsyncCli
     # The reuse ended the whole session: the newer refresh token is dead too.
     assert codes(await gql(api, refresh, t=second["refreshToken"])) == ["UNAUTHENTICATED"]
     third = (await gql(api, """mutation($e: String!, $p: String!) {
-        signIn(email: $e, password: $p) { refreshToken } }""", e=email, p=PASSWORD))
-    token = third["data"]["signIn"]["refreshToken"]
-    out = await gql(api, "mutation($t: String!) { signOut(refreshToken: $t) }", t=token)
-    assert out["data"]["signOut"] is True
+        signIn(input: {email: $e, password: $p}) { session { refreshToken } } }""",
+                       e=email, p=PASSWORD))
+    token = third["data"]["signIn"]["session"]["refreshToken"]
+    out = await gql(api, """mutation($t: String!) { signOut(input: {refreshToken: $t})
+        { signedOut errors { __typename } } }""", t=token)
+    assert out["data"]["signOut"] == {"signedOut": True, "errors": []}
     assert codes(await gql(api, refresh, t=token)) == ["UNAUTHENTICATED"]
 
 
@@ -50,9 +53,9 @@ async def test_two_person_reveal_privacy_and_scope_through_graphql(
         api: Api, http: httpx.AsyncClient, privacy: dict) -> None:  # noqa: F811
     admin = api.admin_token()
     changed = await gql(api, """mutation { updatePrivacySettings(input: {twoPersonReveal: true})
-        { pseudonymise twoPersonReveal revealTtlSeconds updatedBy } }""", admin)
-    assert changed["data"]["updatePrivacySettings"]["twoPersonReveal"] is True
-    assert changed["data"]["updatePrivacySettings"]["pseudonymise"] is True
+        { settings { pseudonymise twoPersonReveal revealTtlSeconds updatedBy } } }""", admin)
+    assert changed["data"]["updatePrivacySettings"]["settings"]["twoPersonReveal"] is True
+    assert changed["data"]["updatePrivacySettings"]["settings"]["pseudonymise"] is True
 
     policy = people_policy(api)
     email = person_email()
@@ -68,32 +71,35 @@ async def test_two_person_reveal_privacy_and_scope_through_graphql(
     case_id = confirmed["data"]["confirmAlert"]["alert"]["case"]["id"]
 
     asked = await gql(api, """mutation($input: RevealPersonInput!) { revealPerson(input: $input)
-        { id status identity { displayName } person { displayName } } }""", requester,
-                      input={"subjectId": subject, "caseId": case_id,
-                             "justification": "Legal needs the name"})
-    request = asked["data"]["revealPerson"]
+        { request { id status identity { displayName } person { displayName } } } }""",
+                      requester, input={"personId": subject, "caseId": case_id,
+                                        "justification": "Legal needs the name"})
+    request = asked["data"]["revealPerson"]["request"]
     assert request["status"] == "PENDING" and request["identity"] is None
     assert request["person"]["displayName"] is None
     queue = await gql(api, """{ revealRequests(status: PENDING, first: 50) {
         edges { node { id justification } } } }""", admin)
     assert request["id"] in [e["node"]["id"] for e in queue["data"]["revealRequests"]["edges"]]
-    own = await gql(api, """mutation($id: ID!) { approveReveal(requestId: $id) { status } }""",
-                    requester, id=request["id"])
-    assert codes(own) == ["FORBIDDEN"]
-    approved = await gql(api, """mutation($id: ID!) { approveReveal(requestId: $id,
-        reason: "checked") { status decidedBy grantExpiresAt } }""", admin, id=request["id"])
-    assert approved["data"]["approveReveal"]["status"] == "GRANTED"
-    assert approved["data"]["approveReveal"]["grantExpiresAt"]
+    own = await gql(api, """mutation($id: ID!) { approveReveal(input: {requestId: $id}) {
+        request { status } errors { __typename } } }""", requester, id=request["id"])
+    assert own["data"]["approveReveal"] == {"request": None,
+                                            "errors": [{"__typename": "ForbiddenError"}]}
+    approved = await gql(api, """mutation($id: ID!) { approveReveal(input: {requestId: $id,
+        reason: "checked"}) { request { status decidedBy grantExpiresAt } } }""", admin,
+                         id=request["id"])
+    assert approved["data"]["approveReveal"]["request"]["status"] == "GRANTED"
+    assert approved["data"]["approveReveal"]["request"]["grantExpiresAt"]
     seen = await gql(api, """query($s: ID!) { person(subjectId: $s) { revealed displayName } }""",
                      requester, s=subject)
     assert seen["data"]["person"] == {"revealed": True, "displayName": "Gale Graph"}
 
     # Scope: an Admin limits an Analyst to another department; the alert disappears.
     analyst_id, analyst = api.new_account("Analyst")
-    scoped = await gql(api, """mutation($a: ID!) { setAccessScope(accountId: $a,
-        input: {departments: ["Nowhere"]}) { restricted departments } }""", admin,
+    scoped = await gql(api, """mutation($a: ID!) { setAccessScope(input: {accountId: $a,
+        departments: ["Nowhere"]}) { scope { restricted departments } } }""", admin,
                        a=analyst_id)
-    assert scoped["data"]["setAccessScope"] == {"restricted": True, "departments": ["Nowhere"]}
+    assert scoped["data"]["setAccessScope"]["scope"] == {"restricted": True,
+                                                         "departments": ["Nowhere"]}
     read = await gql(api, "query($a: ID!) { accessScope(accountId: $a) { departments } }",
                      admin, a=analyst_id)
     assert read["data"]["accessScope"]["departments"] == ["Nowhere"]

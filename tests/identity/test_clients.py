@@ -332,26 +332,30 @@ async def test_clients_through_graphql(api: Api) -> None:
     client_id = payload["client"]["id"]
     assert payload["client"] == {"id": client_id, "name": name, "roles": ["INTEGRATOR"],
                                  "revokedAt": None}
-    listed = await gql(api, "{ clients { id name } }", admin)
-    assert {"id": client_id, "name": name} in listed["data"]["clients"]
+    listed = await gql(api, "{ clients(first: 500) { nodes { id name } } }", admin)
+    assert {"id": client_id, "name": name} in listed["data"]["clients"]["nodes"]
     assert "clientSecret" not in str(listed)
     roles = await gql(api, """mutation($id: ID!) {
-        setClientRoles(clientId: $id, roles: [ANALYST]) { roles } }""", admin, id=client_id)
-    assert roles["data"]["setClientRoles"]["roles"] == ["ANALYST"]
+        setClientRoles(input: {clientId: $id, roles: [ANALYST]}) { client { roles } } }""",
+                      admin, id=client_id)
+    assert roles["data"]["setClientRoles"]["client"]["roles"] == ["ANALYST"]
     rotated = await gql(api, """mutation($id: ID!) {
-        rotateClientSecret(clientId: $id) { clientSecret client { secretRotatedAt } } }""",
-                        admin, id=client_id)
+        rotateClientSecret(input: {clientId: $id}) { clientSecret
+          client { secretRotatedAt } } }""", admin, id=client_id)
     new_secret = rotated["data"]["rotateClientSecret"]["clientSecret"]
     assert new_secret != payload["clientSecret"]
+    raw_id = (await gql(api, "query($id: ID!) { client(id: $id) { rawId } }", admin,
+                        id=client_id))["data"]["client"]["rawId"]
     async with httpx.AsyncClient(timeout=10) as http:
-        assert (await client_token(api, http, client_id, new_secret)).status_code == 200
+        assert (await client_token(api, http, raw_id, new_secret)).status_code == 200
     revoked = await gql(api, """mutation($id: ID!) {
-        revokeClient(clientId: $id) { roles revokedAt } }""", admin, id=client_id)
-    assert revoked["data"]["revokeClient"]["roles"] == []
+        revokeClient(input: {clientId: $id}) { client { roles revokedAt } } }""", admin,
+                        id=client_id)
+    assert revoked["data"]["revokeClient"]["client"]["roles"] == []
     one = await gql(api, "query($id: ID!) { client(id: $id) { revokedAt } }", admin,
                     id=client_id)
     assert one["data"]["client"]["revokedAt"] is not None
-    forbidden = await gql(api, "{ clients { id } }", api.token("Analyst"))
+    forbidden = await gql(api, "{ clients { nodes { id } } }", api.token("Analyst"))
     assert [e["extensions"]["code"] for e in forbidden["errors"]] == ["FORBIDDEN"]
 
 

@@ -121,30 +121,41 @@ async def test_import_and_erase_through_graphql(api: Api) -> None:
 
     admin, email = api.admin_token(), person_email()
     imported = await gql("""mutation($input: ImportPeopleInput!) { importPeople(input: $input) {
-        rows created updated rejected applied errors { index field reason } } }""", admin,
+        summary { rows created updated rejected applied rejectedRows { index field reason } }
+        errors { __typename } } }""", admin,
         input={"rows": [{"email": email, "department": "Legal", "highImpact": True,
                          "employmentStart": "2024-05-01"},
                         {"email": "nope"}], "onError": "SKIP_INVALID"})
-    assert imported["data"]["importPeople"] == {
+    assert imported["data"]["importPeople"] == {"errors": [], "summary": {
         "rows": 2, "created": 1, "updated": 0, "rejected": 1, "applied": True,
-        "errors": [{"index": 1, "field": "email",
-                    "reason": "String should match pattern '^[^@\\s]+@[^@\\s]+$'"}]}
+        "rejectedRows": [{"index": 1, "field": "email",
+                          "reason": "String should match pattern '^[^@\\s]+@[^@\\s]+$'"}]}}
     refused = await gql("""mutation($input: ImportPeopleInput!) { importPeople(input: $input) {
-        rows } }""", admin, input={"rows": [{"email": "nope"}]})
-    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert refused["errors"][0]["extensions"]["serviceCode"] == "import_rejected"
+        summary { rows } errors { __typename ... on DomainError { code }
+          ... on ValidationError { fields { field } } } } }""", admin,
+        input={"rows": [{"email": "ok@example.com"}, {"email": "nope"}]})
+    assert refused["data"]["importPeople"] == {"summary": None, "errors": [
+        {"__typename": "ValidationError", "code": "import_rejected",
+         "fields": [{"field": "rows.1.email"}]}]}
 
     sid = subject_of(api, email)["subject_id"]
     erased = await gql("""mutation($input: ErasePersonInput!) { erasePerson(input: $input) {
-        subjectId alias } }""", admin, input={"subjectId": sid, "reason": "DSR-77"})
-    assert erased["data"]["erasePerson"]["subjectId"] == sid
+        person { rawId alias erased erasedAt } } }""", admin,
+        input={"personId": sid, "reason": "DSR-77"})
+    assert erased["data"]["erasePerson"]["person"]["rawId"] == sid
+    assert erased["data"]["erasePerson"]["person"]["erased"] is True
     person = await gql("query($id: ID!) { person(subjectId: $id) { alias erased email } }",
                        api.token("Analyst"), id=sid)
     assert person["data"]["person"]["erased"] is True
     assert person["data"]["person"]["email"] is None
+    again = await gql("""mutation($input: ErasePersonInput!) { erasePerson(input: $input) {
+        errors { __typename } } }""", admin, input={"personId": sid, "reason": "DSR-77"})
+    assert again["data"]["erasePerson"]["errors"] == [{"__typename": "ConflictError"}]
     denied = await gql("""mutation($input: ErasePersonInput!) { erasePerson(input: $input) {
-        alias } }""", api.token("Analyst"), input={"subjectId": sid, "reason": "DSR-77"})
-    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        person { alias } errors { __typename } } }""", api.token("Analyst"),
+        input={"personId": sid, "reason": "DSR-77"})
+    assert denied["data"]["erasePerson"] == {"person": None,
+                                             "errors": [{"__typename": "ForbiddenError"}]}
     status = await gql("{ identityKeyStatus { keyId remaining run { status } } }", admin)
     assert len(status["data"]["identityKeyStatus"]["keyId"]) == 16
     assert (await gql("{ identityKeyStatus { keyId } }", api.token("Analyst")))["errors"][0][

@@ -34,8 +34,8 @@ PAGE = 50
 QUEUE = """{ alerts(first: 50) { edges { node {
     id alias policyName
     policy { id name }
-    case { id subjectId alias }
-    person { subjectId alias revealed } } } } }"""
+    case { rawId alias }
+    person { rawId alias revealed } } } } }"""
 QUEUE_WITHOUT_POLICY = QUEUE.replace("policy { id name }", "")
 
 
@@ -133,15 +133,14 @@ async def test_a_page_of_50_alerts_with_case_and_person_costs_a_constant_number_
             "the page is the 50 alerts just raised (newest first)"
         for (_, key), n in zip(keys, nodes, strict=True):
             alert = raised[key]
-            assert n["person"] == {"subjectId": alert["subject_id"], "alias": alert["alias"],
+            assert n["person"] == {"rawId": alert["subject_id"], "alias": alert["alias"],
                                    "revealed": False}
             assert n["case"] == (None if alert["case_id"] is None else {
-                "id": alert["case_id"], "subjectId": alert["subject_id"],
-                "alias": alert["alias"]})
+                "rawId": alert["case_id"], "alias": alert["alias"]})
             assert n["policy"] == {"id": to_global_id("Policy", alert["policy_id"]),
                                    "name": policies[alert["policy_id"]]["name"]}
-        assert len({n["person"]["subjectId"] for n in nodes}) == PAGE
-        assert len({n["case"]["id"] for n in nodes if n["case"]}) == 10
+        assert len({n["person"]["rawId"] for n in nodes}) == PAGE
+        assert len({n["case"]["rawId"] for n in nodes if n["case"]}) == 10
         # One call for the page, one per loader: not one per alert.
         paths = gw.paths()
         print(f"backend calls for a {PAGE}-alert page with case, policy and person: "

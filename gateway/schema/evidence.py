@@ -13,7 +13,7 @@ from strawberry.file_uploads import Upload
 
 from gateway.clients import uuid_segment
 from gateway.context import Info, forget
-from gateway.errors import ServiceError
+from gateway.errors import ServiceError, bad_input
 from gateway.schema.case_items import CaseItem, decode_item_id, item_key, split_item_key
 from gateway.schema.common import INPUT, decode_id, node_resolver, operation, parse_datetime
 from gateway.schema.payloads import Payload, attempt
@@ -135,6 +135,9 @@ class EvidenceMutation:
         async def add() -> AddEvidencePayload:
             seg = uuid_segment(decode_id(input.case_id, "Case", "caseId"), "caseId")
             upload = input.file
+            if not callable(getattr(upload, "seek", None)):  # e.g. a string literal
+                raise bad_input("file must be a file part of a GraphQL multipart request",
+                                "file")
             await upload.seek(0)
             data = await post_multipart(
                 info, "cases", f"/cases/{seg}/evidence",

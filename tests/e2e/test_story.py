@@ -120,9 +120,11 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
 
         # The Analyst confirms it into a case and adds a note.
         confirmed = await analyst("""mutation($input: ConfirmAlertInput!) {
-            confirmAlert(input: $input) { alert { id status case { id status } } } }""",
+            confirmAlert(input: $input) { alert { id status case { id rawId status } } } }""",
             input={"alertId": alert["id"], "title": "Departing employee exfiltration"})
         case_id = confirmed["data"]["confirmAlert"]["alert"]["case"]["id"]
+        # revealPerson still takes the case's REST id (gateway/schema/reveals.py).
+        case_raw_id = confirmed["data"]["confirmAlert"]["alert"]["case"]["rawId"]
         await analyst("""mutation($input: AddNoteInput!) {
             addNote(input: $input) { note { id } } }""",
                       input={"caseId": case_id, "body": "USB and cloud uploads after resignation."})
@@ -135,7 +137,7 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         # The Analyst cannot reveal the person.
         refused = await analyst("""mutation($input: RevealPersonInput!) {
             revealPerson(input: $input) { identity { displayName } } }""", expect_errors=True,
-            input={"subjectId": alert["person"]["subjectId"], "caseId": case_id,
+            input={"subjectId": alert["person"]["subjectId"], "caseId": case_raw_id,
                    "justification": "I would like to know who this is"})
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         assert "Lee Leaver" not in str(refused)
@@ -144,7 +146,7 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
         investigator = await _as(api, client, staff["Investigator"], PASSWORD)
         revealed = await investigator("""mutation($input: RevealPersonInput!) {
             revealPerson(input: $input) { identity { displayName email department } } }""",
-            input={"subjectId": alert["person"]["subjectId"], "caseId": case_id,
+            input={"subjectId": alert["person"]["subjectId"], "caseId": case_raw_id,
                    "justification": "Confirmed exfiltration; HR needs the name for the case"})
         assert revealed["data"]["revealPerson"]["identity"] == {
             "displayName": "Lee Leaver", "email": person, "department": "Finance"}

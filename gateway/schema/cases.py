@@ -4,6 +4,7 @@ classification and the action taken."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,7 +14,7 @@ import strawberry
 from gateway.clients import uuid_segment
 from gateway.context import Info, forget
 from gateway.errors import ServiceError
-from gateway.schema.case_items import CaseItem, decode_item_id, item_key
+from gateway.schema.case_items import CaseItem, item_key, split_item_key
 from gateway.schema.common import (
     INPUT,
     Connection,
@@ -90,7 +91,7 @@ class Note(CaseItem):
 @node_resolver("Note")
 async def note_node(info: Info, key: str) -> Note:
     """Notes have no single read: the case's notes, and this one among them."""
-    case_id, note_id = decode_item_id(to_global_id("Note", key), "Note", "id")
+    case_id, note_id = split_item_key(key, "id")
     for data in await _notes(info, case_id):
         if str(data["id"]) == note_id:
             return Note.from_service(data)
@@ -101,6 +102,7 @@ async def note_node(info: Info, key: str) -> Note:
                              "sees it: metadata only, without the score or its explanation "
                              "(reviewers get those with `alert(id: alertId)`).")
 class CaseAlert:
+    policy_key: strawberry.Private[str]
     raw_id: str = strawberry.field(description="The alert's REST id.")
     policy_name: str = strawberry.field(description="Name of the policy that raised it.")
     alias: str = strawberry.field(description="Alias of the person.")
@@ -120,8 +122,6 @@ class CaseAlert:
     @strawberry.field(description="The policy's global id (Policy).")
     def policy_id(self) -> strawberry.ID:
         return to_global_id("Policy", self.policy_key)
-
-    policy_key: strawberry.Private[str]
 
     @classmethod
     def from_service(cls, data: dict[str, Any]) -> CaseAlert:
@@ -306,7 +306,7 @@ class OpenCasesSeries:
             for p in data["points"]])
 
 
-def _case_cursor(sort: CaseSort) -> Any:
+def _case_cursor(sort: CaseSort) -> Callable[[dict[str, Any]], str]:
     """The cursor the cases service would hand out after a case in this sort, so a client may
     resume after any edge, not only the last."""
     column = "created_at" if sort in (CaseSort.OPENED_ASC, CaseSort.OPENED_DESC) \

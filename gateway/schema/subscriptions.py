@@ -20,6 +20,7 @@ from gateway.errors import ServiceError, to_client_error
 from gateway.live import LiveConnection, Notice, connection_of
 from gateway.schema.alerts import Alert, Severity
 from gateway.schema.cases import Case
+from gateway.schema.exports import ExportState
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 
@@ -31,14 +32,6 @@ class ReplayState(Enum):
     SUCCEEDED = strawberry.enum_value("succeeded", description="Done; the result is ready.")
     FAILED = strawberry.enum_value("failed", description="Stopped by an error (see `error`).")
     CANCELLED = strawberry.enum_value("cancelled", description="Cancelled on request.")
-
-
-@strawberry.enum(description="Where an escalation export is.")
-class ExportState(Enum):
-    QUEUED = strawberry.enum_value("queued", description="Waiting for a worker.")
-    RUNNING = strawberry.enum_value("running", description="Sections being built.")
-    READY = strawberry.enum_value("ready", description="The bundle can be downloaded.")
-    FAILED = strawberry.enum_value("failed", description="Stopped by an error (see `error`).")
 
 
 REPLAY_DONE = {ReplayState.SUCCEEDED, ReplayState.FAILED, ReplayState.CANCELLED}

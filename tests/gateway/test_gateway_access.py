@@ -5,6 +5,7 @@ without a token. The operation of a field is in its metadata (`common.operation`
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -20,6 +21,7 @@ from graphql import (
 )
 
 from gateway.schema import schema
+from gateway.schema.common import to_global_id
 from tests.conftest import ROLES, Api
 from tests.test_access import ALLOWED, EXTRA_ROLES
 
@@ -122,6 +124,8 @@ def _value(type_, name: str) -> str:
                  if isinstance(f.type, GraphQLNonNull)]
         return "{" + ", ".join(parts) + "}"
     assert isinstance(type_, GraphQLScalarType)
+    if type_.name == "Upload":
+        return "$file"  # a file part of a GraphQL multipart request (see `codes`)
     return {"ID": f'"{uuid.uuid4()}"', "Int": "1", "Float": "1.0", "Boolean": "true",
             "DateTime": '"2026-01-01T00:00:00Z"'}.get(
         type_.name, '"probe-value-1234567890@example.com"'
@@ -129,21 +133,27 @@ def _value(type_, name: str) -> str:
 
 
 def _document(kind: str, name: str, f: GraphQLField) -> str:
+    named = get_named_type(f.type)
+
     def literal(arg: str, type_) -> str:
         if arg == "input" and name in HARMLESS_INPUT:
             return HARMLESS_INPUT[name]
+        if arg == "id" and "CaseItem" in {i.name for i in getattr(named, "interfaces", ())}:
+            # An item of a case: its global id names the case too.
+            return f'"{to_global_id(named.name, f"{uuid.uuid4()}:{uuid.uuid4()}")}"'
         return _value(type_, arg)
 
     args = [f"{k}: {literal(k, a.type)}" for k, a in f.args.items()
             if isinstance(a.type, GraphQLNonNull)]
-    named = get_named_type(f.type)
     if isinstance(named, GraphQLScalarType):
         selection = ""
     elif "errors" in getattr(named, "fields", {}):
         selection = " { __typename errors { __typename } }"
     else:
         selection = " { __typename }"
-    return f"{kind} {{ {name}{'(' + ', '.join(args) + ')' if args else ''}{selection} }}"
+    call = f"{name}{'(' + ', '.join(args) + ')' if args else ''}"
+    variables = "($file: Upload!)" if "$file" in call else ""
+    return f"{kind}{variables} {{ {call}{selection} }}"
 
 
 ROOTS = _roots()
@@ -167,7 +177,13 @@ async def test_every_field_checks_every_role(api: Api, http: httpx.AsyncClient, 
 
     async def codes(token: str | None) -> set[str]:
         headers = api.auth(token) if token else {}
-        resp = await http.post(api.gateway, json={"query": document}, headers=headers)
+        if "$file" in document:  # the GraphQL multipart request spec
+            resp = await http.post(api.gateway, headers=headers, data={
+                "operations": json.dumps({"query": document, "variables": {"file": None}}),
+                "map": json.dumps({"0": ["variables.file"]})},
+                files={"0": ("probe.txt", b"probe\n", "text/plain")})
+        else:
+            resp = await http.post(api.gateway, json={"query": document}, headers=headers)
         assert resp.status_code == 200, resp.text
         body = resp.json()
         found = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}

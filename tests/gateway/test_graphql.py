@@ -69,9 +69,9 @@ async def test_dismiss_and_close_through_graphql(api: Api, policy: dict) -> None
         confirmAlert(input: $input) { alert { case { id } } } }""", investigator,
         input={"alertId": second["id"]}))["data"]["confirmAlert"]["alert"]["case"]
     closed = await gql(api, """mutation($input: CloseCaseInput!) {
-        closeCase(input: $input) { case { id status classification resolution closedAt } } }""",
+        closeCase(input: $input) { case { id status classification actionTaken closedAt } } }""",
         investigator, input={"caseId": case["id"], "classification": "CONFIRMED_VIOLATION",
-                             "resolution": "Access revoked"})
+                             "actionTaken": "Access revoked"})
     got = closed["data"]["closeCase"]["case"]
     assert got["status"] == "CLOSED" and got["classification"] == "CONFIRMED_VIOLATION"
     assert got["closedAt"]

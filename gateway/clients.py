@@ -268,28 +268,11 @@ class Services:
         return await self.call("identity", "GET", "/audit/verify", params={
             "since_seq": since_seq, "expected_hash": expected_hash})
 
-    # scoring: templates, indicators, policies
-
-    async def templates(self) -> list[dict[str, Any]]:
-        return await self.call("scoring", "GET", "/templates")
-
-    async def indicators(self) -> list[dict[str, Any]]:
-        return await self.call("scoring", "GET", "/indicators")
-
-    async def indicator_set(self, key: str, enabled: bool) -> dict[str, Any]:
-        seg = text_segment(key, "key")
-        return await self.call("scoring", "PUT", f"/indicators/{seg}",
-                                json={"enabled": enabled})
-
-    async def policies(self) -> list[dict[str, Any]]:
-        return await self.call("scoring", "GET", "/policies")
+    # scoring: policies (the policy loader)
 
     async def policy_get(self, policy_id: str) -> dict[str, Any]:
         seg = uuid_segment(policy_id, "id")
         return await self.call("scoring", "GET", f"/policies/{seg}")
-
-    async def policy_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.call("scoring", "POST", "/policies", json=body)
 
     # cases: alerts
 

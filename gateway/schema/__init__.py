@@ -26,21 +26,24 @@ from gateway.schema.node import NodeQuery
 from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
+from gateway.schema.replays import ReplayMutation, ReplayQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
+from gateway.schema.scoring_admin import ScoringAdminMutation, ScoringAdminQuery
 from gateway.settings import GatewaySettings
 
 
 @strawberry.type(description="Reads. Every field is checked by the service that owns the data, "
                              "with the caller's token.")
 class Query(NodeQuery, AccountQuery, AlertQuery, CaseQuery, PeopleQuery, PolicyQuery, AuditQuery,
-            RevealQuery, PrivacyQuery, ClientQuery):
+            RevealQuery, PrivacyQuery, ClientQuery, ScoringAdminQuery, ReplayQuery):
     pass
 
 
 @strawberry.type(description="Writes. Every one is checked and audited by the service that "
                              "owns the data.")
 class Mutation(AuthMutation, AlertMutation, CaseMutation, PeopleMutation, PolicyMutation,
-               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation):
+               AccountMutation, RevealMutation, PrivacyMutation, ClientMutation,
+               ScoringAdminMutation, ReplayMutation):
     pass
 
 

@@ -209,10 +209,12 @@ class PolicyIndicator:
     key: str = strawberry.field(description="Indicator key.")
     mode: IndicatorMode = strawberry.field(description="How its thresholds are set.")
     thresholds: list[int] | None = strawberry.field(
-        description="Daily counts for low, medium and high (custom mode); null otherwise.")
+        description="Daily counts for low, medium and high as scored: the policy's own "
+                    "(CUSTOM) or the indicator's defaults (DEFAULT); null in BASELINE mode "
+                    "or for an indicator not counted per day.")
     byte_thresholds: list[float] | None = strawberry.field(
-        description="Daily bytes for low, medium and high; null means the indicator's "
-                    "defaults (where it has any).")
+        description="Daily bytes for low, medium and high as scored: the policy's own or "
+                    "the indicator's defaults; null when the indicator counts no bytes.")
 
     @classmethod
     def from_service(cls, data: dict[str, Any]) -> PolicyIndicator:

@@ -307,10 +307,11 @@ class ReplayMutation:
             except ServiceError as exc:
                 if exc.status != 409:
                     raise
-                status = exc.body.get("status")
+                # The service's problem document names the replay's state under `status`,
+                # which RFC 9457's own `status` (409) overwrites: read the state instead.
+                state = (await replay_by_id(info, seg))["status"]
                 return CancelReplayPayload(errors=[ConflictError(
-                    message=exc.detail, code=exc.code,
-                    current_status=str(status) if status is not None else None)])
+                    message=exc.detail, code=exc.code, current_status=str(state))])
             return CancelReplayPayload(replay=Replay.from_service(data))
 
         return await attempt(CancelReplayPayload, work)

@@ -26,7 +26,7 @@ from gateway.schema.common import (
     operation,
     parse_optional_datetime,
 )
-from gateway.schema.payloads import ConflictError, Payload, attempt
+from gateway.schema.payloads import Payload, attempt
 from gateway.schema.people import Person, person_of
 from gateway.schema.policies import Policy, PolicyDraftInput
 from gateway.schema.scoring_admin import SettingsChangesInput, settings_with
@@ -161,11 +161,14 @@ class Replay(Node):
     def finished(self) -> bool:
         return self.state in FINISHED
 
-    @strawberry.field(description="People to score in all.", metadata=operation("replays:get"))
+    @strawberry.field(description="People with stored activity in the range, all of whom "
+                                  "are checked against the policy's scope.",
+                      metadata=operation("replays:get"))
     async def people_total(self, info: Info) -> int:
         return int((await self._detail(info))["people_total"])
 
-    @strawberry.field(description="People scored so far.", metadata=operation("replays:get"))
+    @strawberry.field(description="Of them, people checked so far.",
+                      metadata=operation("replays:get"))
     async def people_done(self, info: Info) -> int:
         return int((await self._detail(info))["people_done"])
 
@@ -302,16 +305,7 @@ class ReplayMutation:
     ) -> CancelReplayPayload:
         async def work() -> CancelReplayPayload:
             seg = uuid_segment(decode_id(input.replay_id, "Replay", "replayId"), "replayId")
-            try:
-                data = await _scoring(info, "POST", f"/replays/{seg}/cancel")
-            except ServiceError as exc:
-                if exc.status != 409:
-                    raise
-                # The service's problem document names the replay's state under `status`,
-                # which RFC 9457's own `status` (409) overwrites: read the state instead.
-                state = (await replay_by_id(info, seg))["status"]
-                return CancelReplayPayload(errors=[ConflictError(
-                    message=exc.detail, code=exc.code, current_status=str(state))])
+            data = await _scoring(info, "POST", f"/replays/{seg}/cancel")
             return CancelReplayPayload(replay=Replay.from_service(data))
 
         return await attempt(CancelReplayPayload, work)

@@ -160,21 +160,7 @@ class Services:
         return await self.call("identity", "GET", "/people/batch",
                                 params={"ids": _ids(subject_ids, "subjectId")})
 
-    # scoring: templates, indicators, policies
-
-    async def templates(self) -> list[dict[str, Any]]:
-        return await self.call("scoring", "GET", "/templates")
-
-    async def indicators(self) -> list[dict[str, Any]]:
-        return await self.call("scoring", "GET", "/indicators")
-
-    async def indicator_set(self, key: str, enabled: bool) -> dict[str, Any]:
-        seg = text_segment(key, "key")
-        return await self.call("scoring", "PUT", f"/indicators/{seg}",
-                                json={"enabled": enabled})
-
-    async def policies(self) -> list[dict[str, Any]]:
-        return await self.call("scoring", "GET", "/policies")
+    # scoring: policies (the policy loader)
 
     async def policy_get(self, policy_id: str) -> dict[str, Any]:
         seg = uuid_segment(policy_id, "id")
@@ -184,9 +170,6 @@ class Services:
         """Up to `MAX_BATCH_IDS` policies: `{"items": [...], "missing": [...]}`."""
         return await self.call("scoring", "GET", "/policies/batch",
                                 params={"ids": _ids(policy_ids, "id")})
-
-    async def policy_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.call("scoring", "POST", "/policies", json=body)
 
     # cases: alerts
 

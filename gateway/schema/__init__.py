@@ -29,8 +29,10 @@ from gateway.schema.node import NodeQuery
 from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
 from gateway.schema.privacy import PrivacyMutation, PrivacyQuery
+from gateway.schema.replays import ReplayMutation, ReplayQuery
 from gateway.schema.reports import ReportMutation, ReportQuery
 from gateway.schema.reveals import RevealMutation, RevealQuery
+from gateway.schema.scoring_admin import ScoringAdminMutation, ScoringAdminQuery
 from gateway.schema.storage import StorageMutation, StorageQuery
 from gateway.schema.subscriptions import Subscription
 from gateway.schema.suppressions import SuppressionMutation, SuppressionQuery
@@ -59,6 +61,8 @@ class Query(
     WebhookQuery,
     ConnectorQuery,
     StorageQuery,
+    ScoringAdminQuery,
+    ReplayQuery,
 ):
     pass
 
@@ -80,6 +84,8 @@ class Mutation(
     ReportMutation,
     WebhookMutation,
     StorageMutation,
+    ScoringAdminMutation,
+    ReplayMutation,
 ):
     pass
 

@@ -8,71 +8,26 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncGenerator, Callable
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
 
-from gateway.clients import uuid_segment as _uuid
 from gateway.context import Info, Loaders
 from gateway.errors import ServiceError, to_client_error
 from gateway.live import LiveConnection, Notice, connection_of
 from gateway.schema.alerts import Alert, Severity
+from gateway.schema.case_items import decode_item_id
 from gateway.schema.cases import Case
-from gateway.schema.exports import ExportState
+from gateway.schema.common import decode_id
+from gateway.schema.exports import Export, ExportState, export_node, export_of
+from gateway.schema.replays import FINISHED, Replay, replay_node
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
-@strawberry.enum(description="Where a what-if replay is.")
-class ReplayState(Enum):
-    QUEUED = strawberry.enum_value("queued", description="Waiting for a worker.")
-    RUNNING = strawberry.enum_value("running", description="Reading history and evaluating.")
-    SUCCEEDED = strawberry.enum_value("succeeded", description="Done; the result is ready.")
-    FAILED = strawberry.enum_value("failed", description="Stopped by an error (see `error`).")
-    CANCELLED = strawberry.enum_value("cancelled", description="Cancelled on request.")
-
-
-REPLAY_DONE = {ReplayState.SUCCEEDED, ReplayState.FAILED, ReplayState.CANCELLED}
+REPLAY_DONE = set(FINISHED)
 EXPORT_DONE = {ExportState.READY, ExportState.FAILED}
-
-
-@strawberry.type(description="How far a what-if replay has come.")
-class ReplayProgress:
-    replay_id: strawberry.ID = strawberry.field(description="The replay.")
-    state: ReplayState = strawberry.field(description="Where it is.")
-    progress: float = strawberry.field(description="From 0 to 1.")
-    people_total: int = strawberry.field(description="People it evaluates.")
-    people_done: int = strawberry.field(description="People evaluated so far.")
-    events_read: int = strawberry.field(description="Stored events read so far.")
-    error: str | None = strawberry.field(description="Why it failed, if it did.")
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> ReplayProgress:
-        return cls(replay_id=strawberry.ID(str(data["id"])), state=ReplayState(data["status"]),
-                   progress=float(data["progress"]), people_total=int(data["people_total"]),
-                   people_done=int(data["people_done"]),
-                   events_read=int(data["events_read"]), error=data.get("error"))
-
-
-@strawberry.type(description="How far an escalation export has come.")
-class ExportProgress:
-    export_id: strawberry.ID = strawberry.field(description="The export.")
-    case_id: strawberry.ID = strawberry.field(description="The case it exports.")
-    state: ExportState = strawberry.field(description="Where it is.")
-    progress: int = strawberry.field(description="Percent of the sections built.")
-    error: str | None = strawberry.field(description="Why it failed, if it did.")
-    size_bytes: int | None = strawberry.field(description="Size of the bundle when ready.")
-    sha256: str | None = strawberry.field(description="SHA-256 of the bundle when ready.")
-
-    @classmethod
-    def from_service(cls, data: dict[str, Any]) -> ExportProgress:
-        return cls(export_id=strawberry.ID(str(data["id"])),
-                   case_id=strawberry.ID(str(data["case_id"])),
-                   state=ExportState(data["state"]), progress=int(data["progress"]),
-                   error=data.get("error"), size_bytes=data.get("size_bytes"),
-                   sha256=data.get("sha256"))
 
 
 def coded(resolver: Callable[..., AsyncGenerator[Any, None]]
@@ -169,51 +124,50 @@ class Subscription:
                         and (data := await _visible(info, conn, notice)):
                     yield Case.from_service(data)
 
-    @strawberry.subscription(description="A what-if replay's progress: its current state "
-                                         "first, then each change; ends when it finishes.")
+    @strawberry.subscription(description="A what-if replay as it runs: its current state "
+                                         "first, then each change of state or progress; ends "
+                                         "when it finishes.")
     @coded
     async def replay_progress(
         self, info: Info,
-        replay_id: Annotated[strawberry.ID, strawberry.argument(description="The replay.")],
-    ) -> AsyncGenerator[ReplayProgress, None]:
+        replay_id: Annotated[strawberry.ID, strawberry.argument(
+            description="The replay's id.")],
+    ) -> AsyncGenerator[Replay, None]:
+        key = decode_id(replay_id, "Replay", "replayId")
         conn = _connection(info)
         async with conn.subscription("replay.progress", ("replays", "read")) as feed:
-            current = ReplayProgress.from_service(await info.context.services.call(
-                "scoring", "GET", f"/replays/{_uuid(replay_id, 'replayId')}"))
+            current = await replay_node(info, key)
             yield current
             if current.state in REPLAY_DONE:
                 return
             async for notice in feed:
-                if _same(notice.data.get("replay_id"), replay_id) \
+                if _same(notice.data.get("replay_id"), key) \
                         and (data := await _visible(info, conn, notice)):
-                    current = ReplayProgress.from_service(data)
+                    current = Replay.from_service(data)
                     yield current
                     if current.state in REPLAY_DONE:
                         return
 
-    @strawberry.subscription(description="An escalation export's progress; with `caseId`, "
-                                         "its current state first. Ends when it is ready or "
-                                         "has failed.")
+    @strawberry.subscription(description="An escalation export as it is built: its current "
+                                         "state first, then each change; ends when it is "
+                                         "ready or has failed.")
     @coded
     async def export_progress(
         self, info: Info,
-        export_id: Annotated[strawberry.ID, strawberry.argument(description="The export.")],
-        case_id: Annotated[strawberry.ID | None, strawberry.argument(
-            description="Its case, to get the current state at once.")] = None,
-    ) -> AsyncGenerator[ExportProgress, None]:
+        export_id: Annotated[strawberry.ID, strawberry.argument(
+            description="The export's (global) id.")],
+    ) -> AsyncGenerator[Export, None]:
+        case_id, key = decode_item_id(export_id, "Export", "exportId")
         conn = _connection(info)
         async with conn.subscription("export.progress", ("cases", "read")) as feed:
-            if case_id is not None:
-                current = ExportProgress.from_service(await info.context.services.call(
-                    "cases", "GET", f"/cases/{_uuid(case_id, 'caseId')}"
-                                    f"/exports/{_uuid(export_id, 'exportId')}"))
-                yield current
-                if current.state in EXPORT_DONE:
-                    return
+            current = await export_node(info, f"{case_id}:{key}")
+            yield current
+            if current.state in EXPORT_DONE:
+                return
             async for notice in feed:
-                if _same(notice.data.get("export_id"), export_id) \
+                if _same(notice.data.get("export_id"), key) \
                         and (data := await _visible(info, conn, notice)):
-                    current = ExportProgress.from_service(data)
+                    current = export_of(info, data)
                     yield current
                     if current.state in EXPORT_DONE:
                         return

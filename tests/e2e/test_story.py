@@ -59,18 +59,18 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
             staff[role] = email
 
         # The Admin enables indicators and creates a policy from the template.
-        indicators = (await admin("{ indicators { key enabled group dataSource } }")
-                      )["data"]["indicators"]
+        indicators = (await admin("""{ indicators(first: 200) { pageInfo { hasNextPage }
+            nodes { key enabled group dataSource } } }"""))["data"]["indicators"]
+        assert indicators["pageInfo"]["hasNextPage"] is False
+        indicators = indicators["nodes"]
         assert {"office", "device", "endpoint_security", "generative_ai"} <= {
             i["group"] for i in indicators}
         assert all(i["dataSource"] for i in indicators)
         for ind in indicators:
-            await admin("mutation($k: String!) { setIndicatorEnabled(key: $k, enabled: true)"
-                        " { key enabled } }", k=ind["key"])
-        policy = (await admin("""mutation($input: CreatePolicyInput!) {
-            createPolicy(input: $input) { id rawId name template alertThreshold } }""",
-            input={"name": f"Departing story {tag}", "template": "data_theft_departing_users",
-                   "alertThreshold": 30, "active": False}))["data"]["createPolicy"]
+            enabled = await admin("""mutation($input: SetIndicatorEnabledInput!) {
+                setIndicatorEnabled(input: $input) { indicator { key enabled }
+                  errors { __typename } } }""", input={"key": ind["key"], "enabled": True})
+            assert enabled["data"]["setIndicatorEnabled"]["indicator"]["enabled"] is True
 
         # Activity for a departing person arrives through ingest.
         person = f"leaver-{tag}@contoso.example"
@@ -79,17 +79,25 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
                                   "department": "Finance"})
         assert upsert.status_code == 200
         subject_id = subject_of(api, person)["subject_id"]
-        # Narrowed to this person over REST (the gateway has no policy scope yet): a policy
-        # over everyone meets the daily alert cap on the shared stack's earlier people first.
-        # Created inactive and switched on once narrowed: active over everyone even for a
-        # moment, it would spend the day's alert cap on earlier people.
-        scoped = await client.patch(f"{api.scoring}/policies/{policy['rawId']}",
-                                    headers=api.auth(api.admin_token()),
-                                    json={"scope": {"kind": "people", "people": [subject_id]}})
-        assert scoped.status_code == 200, scoped.text
-        activated = await client.post(f"{api.scoring}/policies/{policy['rawId']}/activate",
-                                      headers=api.auth(api.admin_token()))
-        assert activated.status_code == 200, activated.text
+        # The policy is scoped to this person: a policy over everyone meets the daily alert
+        # cap on the shared stack's earlier people first. Created inactive and switched on
+        # once checked: active over everyone even for a moment, it would spend the day's
+        # alert cap on earlier people.
+        created = (await admin("""mutation($input: CreatePolicyInput!) {
+            createPolicy(input: $input) { policy { id rawId name template alertThreshold
+              active scope { kind subjectIds } } errors { __typename } } }""",
+            input={"name": f"Departing story {tag}", "template": "data_theft_departing_users",
+                   "alertThreshold": 30, "active": False,
+                   "scope": {"kind": "PEOPLE", "people": [subject_id]}})
+                   )["data"]["createPolicy"]
+        assert created["errors"] == []
+        policy = created["policy"]
+        assert policy["scope"] == {"kind": "PEOPLE", "subjectIds": [subject_id]}
+        assert policy["active"] is False
+        activated = (await admin("""mutation($input: PolicyIdInput!) {
+            activatePolicy(input: $input) { policy { active } errors { __typename } } }""",
+            input={"policyId": policy["id"]}))["data"]["activatePolicy"]
+        assert activated == {"policy": {"active": True}, "errors": []}
         sent_at = time.monotonic()
         ingest(api, departing_story(person, usb=15, cloud=12, email=10))
 

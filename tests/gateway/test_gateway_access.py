@@ -127,6 +127,7 @@ def _value(type_, name: str) -> str:
     if type_.name == "Upload":
         return "$file"  # a file part of a GraphQL multipart request (see `codes`)
     return {"ID": f'"{uuid.uuid4()}"', "Int": "1", "Float": "1.0", "Boolean": "true",
+            "Date": '"2026-01-01"',
             "DateTime": '"2026-01-01T00:00:00Z"'}.get(
         type_.name, '"probe-value-1234567890@example.com"'
         if "email" in name.lower() else '"a probe value long enough"')

@@ -145,3 +145,46 @@ async def test_retention_forgets_old_signals_and_counts(api: Api) -> None:
     days = await db_fetch(api, "SELECT count(*) AS n FROM scoring.daily_activity "
                           "WHERE subject_id = $1", subject)
     assert days[0]["n"] == 1
+
+
+async def test_a_cancel_racing_the_end_of_a_run_is_a_conflict(api: Api,
+                                                              http: httpx.AsyncClient) -> None:
+    """A run that finishes while a cancel is being answered: the cancel waits for the run's
+    last transaction and answers 409 with the state it ended in, never a 200 for a replay
+    that has in fact succeeded."""
+    import asyncpg
+
+    from services.kit.db import async_url
+    from tests.factories import db_fetch
+
+    admin = api.auth(api.admin_token())
+    today = datetime.now(UTC).date().isoformat()
+    created = (await http.post(f"{api.scoring}/replays", headers=admin, json={
+        "policy": {"template": "data_theft_departing_users",
+                   "scope": {"kind": "people", "people": [str(uuid.uuid4())]}},
+        "start": today, "end": today})).json()
+    replay_id = uuid.UUID(created["id"])
+    assert (await _finished(http, api, created["id"]))["status"] == "succeeded"
+    # Back to running, then a run's last transaction holding the row while it succeeds.
+    await db_fetch(api, "UPDATE scoring.replay SET status = 'running', finished_at = NULL "
+                   "WHERE id = $1", replay_id)
+    url = async_url(api.stack.database_url).replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(url)
+    try:
+        run_end = conn.transaction()
+        await run_end.start()
+        await conn.execute("SELECT 1 FROM scoring.replay WHERE id = $1 FOR UPDATE", replay_id)
+        await conn.execute("UPDATE scoring.replay SET status = 'succeeded', finished_at = now() "
+                           "WHERE id = $1", replay_id)
+        cancel = asyncio.create_task(
+            http.post(f"{api.scoring}/replays/{created['id']}/cancel", headers=admin))
+        await asyncio.sleep(0.5)
+        await run_end.commit()
+        resp = await cancel
+    finally:
+        await conn.close()
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["code"] == "replay_finished"
+    assert resp.json()["current_status"] == "succeeded"
+    final = (await http.get(f"{api.scoring}/replays/{created['id']}", headers=admin)).json()
+    assert final["status"] == "succeeded"

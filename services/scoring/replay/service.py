@@ -111,8 +111,8 @@ async def create(rt: Runtime, uow: UnitOfWork, actor: str, data: ReplayCreate) -
     return to_read(replay)
 
 
-async def get(uow: UnitOfWork, replay_id: uuid.UUID) -> Replay:
-    replay = await uow.session.get(Replay, replay_id)
+async def get(uow: UnitOfWork, replay_id: uuid.UUID, *, lock: bool = False) -> Replay:
+    replay = await uow.session.get(Replay, replay_id, with_for_update=lock)
     if replay is None:
         raise ReplayNotFound("no such replay")
     return replay
@@ -129,10 +129,12 @@ async def list_replays(uow: UnitOfWork) -> list[ReplaySummary]:
 
 
 async def cancel(rt: Runtime, uow: UnitOfWork, actor: str, replay_id: uuid.UUID) -> ReplayRead:
-    replay = await get(uow, replay_id)
+    # Locked: a run finishing at this moment either commits first (and this is a 409) or
+    # sees the cancel; never a 200 for a replay that then succeeds.
+    replay = await get(uow, replay_id, lock=True)
     if replay.status not in ("queued", "running"):
         raise ReplayFinished(f"the replay has already {replay.status}",
-                             extra={"status": replay.status})
+                             extra={"current_status": replay.status})
     if replay.status == "queued":
         replay.status, replay.finished_at = "cancelled", func.now()
     replay.cancel_requested = True

@@ -151,10 +151,6 @@ class Services:
 
     # identity: people (the person loader)
 
-    async def person_get(self, subject_id: str) -> dict[str, Any]:
-        seg = uuid_segment(subject_id, "subjectId")
-        return await self.call("identity", "GET", f"/people/{seg}")
-
     async def people_batch(self, subject_ids: list[str]) -> dict[str, Any]:
         """Up to `MAX_BATCH_IDS` people: `{"items": [...], "missing": [...]}`."""
         return await self.call("identity", "GET", "/people/batch",
@@ -162,67 +158,14 @@ class Services:
 
     # scoring: policies (the policy loader)
 
-    async def policy_get(self, policy_id: str) -> dict[str, Any]:
-        seg = uuid_segment(policy_id, "id")
-        return await self.call("scoring", "GET", f"/policies/{seg}")
-
     async def policies_batch(self, policy_ids: list[str]) -> dict[str, Any]:
         """Up to `MAX_BATCH_IDS` policies: `{"items": [...], "missing": [...]}`."""
         return await self.call("scoring", "GET", "/policies/batch",
                                 params={"ids": _ids(policy_ids, "id")})
 
-    # cases: alerts
-
-    async def alerts_list(self, *, status: str | None = None, severity: str | None = None,
-                          cursor: str | None = None, limit: int | None = None
-                          ) -> dict[str, Any]:
-        return await self.call("cases", "GET", "/alerts", params={
-            "status": status, "severity": severity, "cursor": cursor, "limit": limit})
-
-    async def alert_get(self, alert_id: str) -> dict[str, Any]:
-        seg = uuid_segment(alert_id, "id")
-        return await self.call("cases", "GET", f"/alerts/{seg}")
-
-    async def alert_confirm(self, alert_id: str, *, case_id: str | None = None,
-                            title: str | None = None) -> dict[str, Any]:
-        seg = uuid_segment(alert_id, "alertId")
-        body = _drop_none({"case_id": uuid_segment(case_id, "caseId") if case_id else None,
-                           "title": title})
-        return await self.call("cases", "POST", f"/alerts/{seg}/confirm", json=body)
-
-    async def alert_dismiss(self, alert_id: str, *, reason: str, comment: str | None = None
-                            ) -> dict[str, Any]:
-        seg = uuid_segment(alert_id, "alertId")
-        body = _drop_none({"reason": reason, "comment": comment})
-        return await self.call("cases", "POST", f"/alerts/{seg}/dismiss", json=body)
-
-    # cases: cases and notes
-
-    async def cases_list(self, *, status: str | None = None, cursor: str | None = None,
-                         limit: int | None = None) -> dict[str, Any]:
-        return await self.call("cases", "GET", "/cases", params={
-            "status": status, "cursor": cursor, "limit": limit})
-
-    async def case_get(self, case_id: str) -> dict[str, Any]:
-        seg = uuid_segment(case_id, "id")
-        return await self.call("cases", "GET", f"/cases/{seg}")
+    # cases: cases (the case loader)
 
     async def cases_batch(self, case_ids: list[str]) -> dict[str, Any]:
         """Up to `MAX_BATCH_IDS` cases the caller may see: `{"items": [...], "missing": [...]}`."""
         return await self.call("cases", "GET", "/cases/batch",
                                 params={"ids": _ids(case_ids, "id")})
-
-    async def case_notes(self, case_id: str) -> list[dict[str, Any]]:
-        seg = uuid_segment(case_id, "caseId")
-        return await self.call("cases", "GET", f"/cases/{seg}/notes")
-
-    async def case_add_note(self, case_id: str, body: str) -> dict[str, Any]:
-        seg = uuid_segment(case_id, "caseId")
-        return await self.call("cases", "POST", f"/cases/{seg}/notes", json={"body": body})
-
-    async def case_close(self, case_id: str, *, classification: str, resolution: str
-                         ) -> dict[str, Any]:
-        seg = uuid_segment(case_id, "caseId")
-        return await self.call("cases", "POST", f"/cases/{seg}/close",
-                                json={"classification": classification,
-                                      "resolution": resolution})

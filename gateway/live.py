@@ -300,7 +300,7 @@ class LiveConnection:
         is refused (4401) or the account may no longer do what a subscription needs (4403).
         Identity being unreachable keeps the connection: the next check tries again."""
         try:
-            account = await self.services().me()
+            account = await self.services().call("identity", "GET", "/accounts/me")
         except ServiceError as exc:
             if exc.status == 401:
                 await self.close(4401, "Unauthorized")
@@ -356,7 +356,8 @@ async def connect(websocket: WebSocket, params: Any) -> LiveConnection:
     if token is None:
         raise ConnectionRejectionError({"reason": "a bearer token is required"})
     try:
-        account = await Services(hub.http, hub.settings, f"Bearer {token}").me()
+        account = await Services(hub.http, hub.settings, f"Bearer {token}").call(
+            "identity", "GET", "/accounts/me")
     except ServiceError as exc:
         log.info("live connection refused: %s", exc)
         raise ConnectionRejectionError({"reason": "the token was refused"}) from None

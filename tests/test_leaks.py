@@ -186,6 +186,10 @@ def _rest_calls(api: Api, ids: dict[str, str]) -> list[tuple[str, str, str, dict
         if method == "GET":
             kwargs["params"] = {"subject_id": ids["subject_id"]} \
                 if op.startswith("activity:") else {}
+            batch = {"people:get_batch": "subject_id", "cases:get_batch": "case_id",
+                     "policies:get_batch": "policy_id"}.get(op)
+            if batch:
+                kwargs["params"] = {"ids": [ids[batch]]}
         elif op == "evidence:add":
             kwargs["data"], kwargs["files"] = POST_BODIES[op], {"file": EVIDENCE_FILE}
         elif op == "viewers:add":

@@ -88,9 +88,10 @@ class Subscription:
             description="Only alerts of this severity or higher.")] = None,
     ) -> AsyncGenerator[Alert, None]:
         floor = SEVERITY_RANK[min_severity.value] if min_severity else 0
+        policy = decode_id(policy_id, "Policy", "policyId") if policy_id else None
 
         def wanted(d: dict[str, Any]) -> bool:
-            return (policy_id is None or _same(d.get("policy_id"), policy_id)) \
+            return (policy is None or _same(d.get("policy_id"), policy)) \
                 and SEVERITY_RANK.get(str(d.get("severity")), 0) >= floor
 
         async for alert in _alerts(info, "alert.raised", wanted):
@@ -104,9 +105,10 @@ class Subscription:
         alert_id: Annotated[strawberry.ID | None, strawberry.argument(
             description="Only this alert.")] = None,
     ) -> AsyncGenerator[Alert, None]:
+        key = decode_id(alert_id, "Alert", "alertId") if alert_id else None
         async for alert in _alerts(
                 info, "alert.updated",
-                lambda d: alert_id is None or _same(d.get("alert_id"), alert_id)):
+                lambda d: key is None or _same(d.get("alert_id"), key)):
             yield alert
 
     @strawberry.subscription(description="Cases the caller may see, each time one is opened, "
@@ -117,10 +119,11 @@ class Subscription:
         case_id: Annotated[strawberry.ID | None, strawberry.argument(
             description="Only this case.")] = None,
     ) -> AsyncGenerator[Case, None]:
+        key = decode_id(case_id, "Case", "caseId") if case_id else None
         conn = _connection(info)
         async with conn.subscription("case.updated", ("cases", "read")) as feed:
             async for notice in feed:
-                if (case_id is None or _same(notice.data.get("case_id"), case_id)) \
+                if (key is None or _same(notice.data.get("case_id"), key)) \
                         and (data := await _visible(info, conn, notice)):
                     yield Case.from_service(data)
 

@@ -207,7 +207,7 @@ async def test_a_service_that_is_down_costs_only_its_own_fields(
     assert nodes, "the cases service still answers the queue"
     assert all(n["person"] is None for n in nodes)
     mine = next(n for n in nodes if n["id"] == to_global_id("Alert", alert["id"]))
-    assert mine["case"]["id"] == confirmed.json()["case_id"]
+    assert mine["case"]["rawId"] == confirmed.json()["case_id"]
     errors = result["errors"]
     assert len(errors) == len(nodes)  # one per person field, from one failed batch call
     for error in errors:

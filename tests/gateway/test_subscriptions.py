@@ -22,6 +22,7 @@ from gql.transport.websockets import WebsocketsTransport
 from websockets.exceptions import ConnectionClosed
 
 from gateway.live import LiveHub
+from gateway.schema.common import to_global_id
 from gateway.settings import GatewaySettings
 from services.kit.db import async_url
 from services.kit.tokens import TokenCodec
@@ -37,16 +38,16 @@ from tests.factories import (
 
 ALERT_RAISED = gql("""
 subscription ($policyId: ID) {
-  alertRaised(policyId: $policyId) { id subjectId policyId status severity score
+  alertRaised(policyId: $policyId) { id subjectId policy { rawId } status severity score
                                      person { alias } }
 }""")
 ALERT_UPDATED = gql("subscription ($id: ID) { alertUpdated(alertId: $id) { id status } }")
 CASE_UPDATED = gql("subscription ($id: ID) { caseUpdated(caseId: $id) { id status } }")
 REPLAY = gql("""
-subscription ($id: ID!) { replayProgress(replayId: $id) { replayId state progress } }""")
+subscription ($id: ID!) { replayProgress(replayId: $id) { rawId state progress } }""")
 EXPORT = gql("""
-subscription ($id: ID!, $caseId: ID) {
-  exportProgress(exportId: $id, caseId: $caseId) { exportId caseId state progress sha256 }
+subscription ($id: ID!) {
+  exportProgress(exportId: $id) { rawId state progress sha256 case { rawId } }
 }""")
 
 
@@ -145,16 +146,16 @@ async def test_an_alert_reaches_the_analyst_and_not_a_subscriber_out_of_scope(
         ingested_at = time.monotonic()
         ingest(api, departing_story(actor))
         at, alert = await seen.first(lambda a: a["subjectId"] == subject, within=30)
-        assert alert["policyId"] == policy["id"] and alert["status"] == "NEEDS_REVIEW"
+        assert alert["policy"]["rawId"] == policy["id"] and alert["status"] == "NEEDS_REVIEW"
         assert alert["person"]["alias"]  # nested fields resolve with the subscriber's token
         stored = await wait_for_alert(api, policy["id"], subject)
-        assert stored["id"] == alert["id"]
+        assert to_global_id("Alert", stored["id"]) == alert["id"]
         created = datetime.fromisoformat(stored["created_at"].replace("Z", "+00:00"))
         delivered = datetime.now(UTC) - timedelta(seconds=time.monotonic() - at)
         print(f"alert delivered {(delivered - created).total_seconds() * 1000:.0f} ms after "
               f"it was created, {at - ingested_at:.2f} s after its events were ingested")
         # The scoped Analyst may not read it, so the subscription shows nothing of it.
-        refused = await http.get(f"{api.cases}/alerts/{alert['id']}",
+        refused = await http.get(f"{api.cases}/alerts/{stored['id']}",
                                  headers=api.auth(scoped_token))
         assert refused.status_code == 404
         await asyncio.sleep(1.0)
@@ -163,13 +164,14 @@ async def test_an_alert_reaches_the_analyst_and_not_a_subscriber_out_of_scope(
         updates = Collector(analyst, ALERT_UPDATED, {"id": alert["id"]})
         cases = Collector(analyst, CASE_UPDATED, {"id": None})
         await settle()
-        confirmed = await http.post(f"{api.cases}/alerts/{alert['id']}/confirm",
+        confirmed = await http.post(f"{api.cases}/alerts/{stored['id']}/confirm",
                                     headers=api.auth(api.token("Analyst")), json={})
         assert confirmed.status_code == 200, confirmed.text
         case_id = confirmed.json()["case_id"]
         _, updated = await updates.first(lambda a: a["status"] == "CONFIRMED", within=10)
         assert updated["id"] == alert["id"]
-        await cases.first(lambda c: c["id"] == case_id and c["status"] == "ACTIVE", within=10)
+        await cases.first(lambda c: c["id"] == to_global_id("Case", case_id)
+                          and c["status"] == "ACTIVE", within=10)
         assert not hidden.items or all(a["id"] != alert["id"] for _, a in hidden.items)
         for c in (seen, hidden, updates, cases):
             c.stop()
@@ -243,7 +245,7 @@ async def test_replay_progress_reaches_its_subscriber(api: Api, policy: dict,
     states = [p["state"] for _, p in sub.items]
     assert states[0] in ("QUEUED", "RUNNING") and states[-1] == "SUCCEEDED", states
     assert len(states) >= 2 and sub.items[-1][1]["progress"] == 1.0
-    assert {p["replayId"] for _, p in sub.items} == {replay_id}
+    assert {p["rawId"] for _, p in sub.items} == {replay_id}
 
 
 async def test_export_progress_reaches_its_subscriber(api: Api, policy: dict,
@@ -260,16 +262,16 @@ async def test_export_progress_reaches_its_subscriber(api: Api, policy: dict,
         export_id = made.json()["id"]
         async with row_locked(api, "SELECT 1 FROM cases.export WHERE id = $1::uuid "
                                    "FOR UPDATE", export_id):
-            sub = Collector(s, EXPORT, {"id": export_id, "caseId": case_id})
+            sub = Collector(s, EXPORT, {"id": to_global_id("Export", f"{case_id}:{export_id}")})
             await sub.first(lambda p: True, within=10)
         assert await sub.ended(within=60) is None
     states = [p["state"] for _, p in sub.items]
     assert states[0] in ("QUEUED", "RUNNING") and states[-1] == "READY", states
     assert "RUNNING" in states and sub.items[-1][1]["progress"] == 100
-    assert sub.items[-1][1]["sha256"] and sub.items[-1][1]["caseId"] == case_id
+    assert sub.items[-1][1]["sha256"] and sub.items[-1][1]["case"] == {"rawId": case_id}
     # Someone who may not read the case cannot follow its export.
     async with session(api, bearer(api.token("Auditor"))) as s:
-        other = Collector(s, EXPORT, {"id": export_id, "caseId": case_id})
+        other = Collector(s, EXPORT, {"id": to_global_id("Export", f"{case_id}:{export_id}")})
         error = await other.ended(within=10)
     assert error is not None and getattr(error, "errors", None), repr(error)
     assert error.errors[0]["extensions"]["code"] == "FORBIDDEN", error.errors

@@ -71,13 +71,16 @@ def _explanation(score: int, factors: list[str]) -> dict:
             "score": score, "contributions": rows, "risk_factors": scoring_factors}
 
 
-async def seed(db_url: str, n_alerts: int, n_cases: int) -> Seeded:
+async def seed(db_url: str, n_alerts: int, n_cases: int, *,
+               subjects: list[uuid.UUID] | None = None,
+               policies: list[uuid.UUID] | None = None) -> Seeded:
     """Every alert has its own (policy, person) pair, so open ones never collide; each person
-    has one active case (their confirmed alerts) and one closed case (their resolved ones)."""
+    has one active case (their confirmed alerts) and one closed case (their resolved ones).
+    `subjects` and `policies` may name real people and policies (default: made-up ids)."""
     rng = random.Random(7)
     now = datetime.now(UTC)
-    subjects = [uuid.uuid4() for _ in range(max(1, n_cases // 2))]
-    policies = [uuid.uuid4() for _ in range(POLICIES)]
+    subjects = subjects or [uuid.uuid4() for _ in range(max(1, n_cases // 2))]
+    policies = policies or [uuid.uuid4() for _ in range(POLICIES)]
     pairs = [(p, s) for s in subjects for p in policies]
     rng.shuffle(pairs)
     while len(pairs) < n_alerts:  # more alerts than pairs: add people without cases

@@ -252,11 +252,11 @@ async def test_priority_groups_through_graphql(api: Api) -> None:
     assert updated["priorityGroup"]["description"] == "Board and officers"
     assert sorted(updated["priorityGroup"]["memberIds"]) == sorted([first, second])
     read = await gql(api, """query($id: ID!) { priorityGroup(id: $id) { name
-        members(first: 1) { pageInfo { hasNextPage } nodes { subjectId alias } } } }""",
+        members(first: 1) { pageInfo { hasNextPage } nodes { rawId alias } } } }""",
                      admin, id=group["id"])
     people = read["data"]["priorityGroup"]["members"]
     assert people["pageInfo"]["hasNextPage"] is True
-    assert people["nodes"][0]["subjectId"] in (first, second) and people["nodes"][0]["alias"]
+    assert people["nodes"][0]["rawId"] in (first, second) and people["nodes"][0]["alias"]
     by_node = await gql(api, "query($id: ID!) { node(id: $id) { ... on PriorityGroup { name } } }",
                         admin, id=group["id"])
     assert by_node["data"]["node"] == {"name": name}

@@ -113,6 +113,15 @@ class GatewaySchema(strawberry.Schema):
     """Logs expected failures (a service's 4xx, a bad query) in one line and unexpected ones
     with their stack trace; callers only ever see what `ErrorCodes` leaves."""
 
+    async def execute(self, *args: Any, **kwargs: Any) -> StrawberryExecutionResult:
+        """Also codes the errors of a request that failed inside an extension's hook (a
+        cached parse refusing a document), which ends before `ErrorCodes` sees it."""
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = [e if (e.extensions or {}).get("code") else to_client_error(e)
+                             for e in result.errors]
+        return result
+
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         for error in errors:

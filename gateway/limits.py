@@ -11,6 +11,7 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
@@ -18,8 +19,6 @@ from graphql import (
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
     VariableNode,
 )
 from strawberry.extensions import SchemaExtension
@@ -50,8 +49,9 @@ def _multiplier(field: FieldNode, variables: dict[str, Any]) -> int:
     return 1
 
 
-def query_cost(context: ValidationContext, selection_set: SelectionSetNode | None,
-               variables: dict[str, Any], seen: frozenset[str] = frozenset()) -> int:
+def query_cost(fragments: dict[str, FragmentDefinitionNode],
+               selection_set: SelectionSetNode | None, variables: dict[str, Any],
+               seen: frozenset[str] = frozenset()) -> int:
     """1 per field, with a list field's sub-selection counted once per item it may return:
     `alerts(first: 50) { edges { node { case { id } } } }` costs 1 + 50 * 4."""
     if selection_set is None:
@@ -59,52 +59,69 @@ def query_cost(context: ValidationContext, selection_set: SelectionSetNode | Non
     total = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            inner = query_cost(context, selection.selection_set, variables, seen)
+            inner = query_cost(fragments, selection.selection_set, variables, seen)
             total += 1 + _multiplier(selection, variables) * inner
         elif isinstance(selection, InlineFragmentNode):
-            total += query_cost(context, selection.selection_set, variables, seen)
+            total += query_cost(fragments, selection.selection_set, variables, seen)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
-            fragment = context.get_fragment(name)
+            fragment = fragments.get(name)
             if fragment is not None and name not in seen:  # cycles are refused elsewhere
-                total += query_cost(context, fragment.selection_set, variables, seen | {name})
+                total += query_cost(fragments, fragment.selection_set, variables,
+                                    seen | {name})
     return total
 
 
 class CostLimiter(SchemaExtension):
     """Refuses, before anything runs, an operation whose cost is over the budget, saying
-    what it cost; the cost of every accepted operation is in `extensions.cost`."""
+    what it cost; the cost of every accepted operation is in `extensions.cost`. It runs
+    beside validation, not as a validation rule, because it depends on the variables while
+    validation results are cached per document (list it after `ValidationCache`)."""
 
     def __init__(self, *, budget: int) -> None:
         self.budget = budget
         self.cost: int | None = None
 
-    def on_operation(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        variables = dict(ctx.variables or {})
-        budget = self.budget
-        limiter = self
-
-        class CostRule(ValidationRule):
-            def enter_operation_definition(self, node: OperationDefinitionNode,
-                                           *_: Any) -> None:
-                if ctx.operation_name and node.name and node.name.value != ctx.operation_name:
-                    return
-                cost = query_cost(self.context, node.selection_set, variables)
-                limiter.cost = cost
-                if cost > budget:
-                    self.report_error(GraphQLError(
-                        f"The query costs {cost}, over the budget of {budget} per request: "
-                        f"ask for smaller pages (`first`) or fewer nested lists.", node,
-                        extensions={"code": BAD_USER_INPUT, "cost": cost, "budget": budget}))
-
-        ctx.validation_rules = (*ctx.validation_rules, CostRule)
+        document = ctx.graphql_document
+        operation = _operation(document.definitions, ctx.operation_name) if document else None
+        if operation is not None:
+            fragments = {d.name.value: d for d in document.definitions  # type: ignore
+                         if isinstance(d, FragmentDefinitionNode)}
+            self.cost = query_cost(fragments, operation.selection_set, dict(ctx.variables or {}))
+            if self.cost > self.budget:
+                refusal = GraphQLError(
+                    f"The query costs {self.cost}, over the budget of {self.budget} per "
+                    f"request: ask for smaller pages (`first`) or fewer nested lists.",
+                    operation, extensions={"code": BAD_USER_INPUT, "cost": self.cost,
+                                           "budget": self.budget})
+                errors = self._errors_so_far()
+                ctx.pre_execution_errors = [*errors, refusal]
         yield
+
+    def _errors_so_far(self) -> list[GraphQLError]:
+        """What validation has found so far: the cached result when `ValidationCache` ran
+        first; otherwise validate now (strawberry then skips its own validation)."""
+        ctx = self.execution_context
+        if ctx.pre_execution_errors is None:
+            from strawberry.schema.schema import validate_document
+
+            return list(validate_document(ctx.schema._schema, ctx.graphql_document,
+                                          ctx.validation_rules))
+        return list(ctx.pre_execution_errors)
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:
             return {}
         return {"cost": {"requested": self.cost, "budget": self.budget}}
+
+
+def _operation(definitions: Any, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name and o.name.value == name), None)
 
 
 class PersistedQueryStore:

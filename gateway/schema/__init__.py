@@ -8,11 +8,14 @@ from functools import partial
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from gateway.errors import ErrorCodes, GatewaySchema
@@ -39,6 +42,10 @@ from gateway.schema.suppressions import SuppressionMutation, SuppressionQuery
 from gateway.schema.triage import TriageMutation, TriageQuery
 from gateway.schema.webhooks import WebhookMutation, WebhookQuery
 from gateway.settings import GatewaySettings
+
+QUERY_CACHE = 500
+"""Distinct query documents whose parse and validation are kept (a console sends a few
+dozen; an attacker's unique documents only evict each other)."""
 
 
 @strawberry.type(description="Reads. Every field is checked by the service that owns the data, "
@@ -93,15 +100,19 @@ class Mutation(
 def build_schema(settings: GatewaySettings | None = None) -> GatewaySchema:
     """The schema with the request limits of these settings (they do not change the SDL)."""
     settings = settings or GatewaySettings()
-    # Factories, not instances: each request gets its own extension objects.
+    # Factories, not instances: each request gets its own extension objects. The depth and
+    # alias rules are made once, so validation results can be cached per document.
+    rules = [*QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+             *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-        partial(CostLimiter, budget=settings.max_cost),
+        partial(ParserCache, maxsize=QUERY_CACHE),
+        partial(AddValidationRules, rules),
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
+    extensions += [partial(ValidationCache, maxsize=QUERY_CACHE),
+                   partial(CostLimiter, budget=settings.max_cost)]
     extensions.append(ErrorCodes)
     return GatewaySchema(query=Query, mutation=Mutation, subscription=Subscription,
                          extensions=extensions)

@@ -340,8 +340,6 @@ class Alert(Node):
     status: AlertStatus = strawberry.field(description="Where the alert is in triage.")
     severity: Severity = strawberry.field(description="Severity, from the score.")
     score: int = strawberry.field(description="Risk score, 0 to 100.")
-    explanation: AlertExplanation = strawberry.field(
-        description="The contributions that make up the score.")
     raw_explanation: JSON = strawberry.field(
         description="The explanation exactly as the scoring service recorded it.")
     case_key: strawberry.Private[str | None]
@@ -395,8 +393,7 @@ class Alert(Node):
             subject_id=strawberry.ID(str(data["subject_id"])),
             alias=data["alias"], status=AlertStatus(data["status"]),
             severity=Severity(data["severity"]), score=int(data["score"]),
-            explanation=AlertExplanation.from_json(explanation), raw_explanation=explanation,
-            case_key=str(case_id) if case_id else None,
+            raw_explanation=explanation, case_key=str(case_id) if case_id else None,
             case_status=CaseStatus(case_status) if case_status else None,
             dismiss_reason=DismissReason(reason) if reason else None,
             dismiss_comment=data.get("dismiss_comment"),
@@ -416,6 +413,11 @@ class Alert(Node):
                 PriorityComponent(name=PriorityComponentName(p["name"]),
                                   points=int(p["points"]), detail=str(p["detail"]))
                 for p in data.get("priority_components") or []])
+
+    @strawberry.field(description="The contributions that make up the score.")
+    def explanation(self) -> AlertExplanation:
+        # Read from the raw explanation only when asked for: a queue page rarely is.
+        return AlertExplanation.from_json(self.raw_explanation)  # type: ignore[arg-type]
 
     @strawberry.field(description="The case the alert was confirmed into, if any.",
                       metadata=operation("cases:get"))

@@ -142,3 +142,19 @@ def test_node_refuses_an_id_of_no_type(gateway: TestClient) -> None:
     many = ", ".join(f'"{to_global_id("Alert", str(i))}"' for i in range(101))
     assert _codes(_post(gateway, {"query": f"{{ nodes(ids: [{many}]) {{ id }} }}"})) == [
         "BAD_USER_INPUT"]
+
+
+def test_cached_parsing_and_validation_still_refuse_and_price_each_request(
+        gateway: TestClient) -> None:
+    unknown = "{ alerts { edges { node { noSuchField } } } }"
+    for _ in range(2):  # the second answer comes from the validation cache
+        result = _post(gateway, {"query": unknown})
+        assert _codes(result) == ["BAD_USER_INPUT"]
+        assert "noSuchField" in result["errors"][0]["message"]
+    page = "query($n: Int!) { alerts(first: $n) { edges { node { id case { id } } } } }"
+    cheap = _post(gateway, {"query": page, "variables": {"n": 2}})
+    assert cheap["extensions"]["cost"]["requested"] == 1 + 2 * 5
+    assert _codes(cheap) == ["INTERNAL"]  # let through: no service behind this gateway
+    dear = _post(gateway, {"query": page, "variables": {"n": 500}})
+    assert _codes(dear) == ["BAD_USER_INPUT"]  # same document, other variables: priced again
+    assert dear["errors"][0]["extensions"]["cost"] == 1 + 500 * 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,6 +64,20 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
                                             root_value, request_data)
 
 
+GC_THRESHOLD = (20_000, 50, 100)
+
+
+def calm_garbage_collector() -> None:
+    """A GraphQL answer allocates tens of thousands of short-lived objects; with CPython's
+    default thresholds (700, 10, 10) that sets off a full collection every few requests,
+    which walks every long-lived object (the schema, the modules) and showed as 100 ms
+    spikes at p95. Long-lived objects are frozen out of collection once started, and the
+    young generation collects less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def create(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
 
@@ -72,6 +87,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.http = create_http_client(settings)
         app.state.live = LiveHub(settings, app.state.http)
         await app.state.live.start()
+        calm_garbage_collector()
         log.info("gateway started")
         try:
             yield

@@ -23,6 +23,8 @@ BatchRead = Callable[[list[str]], Awaitable[dict[str, Any]]]
 
 def _key(value: str) -> Hashable:
     """Ids compare as UUIDs when they are ones, so case and spelling don't split the cache."""
+    if isinstance(value, str) and len(value) == 36 and value.islower():  # as services spell it
+        return value
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:

@@ -37,6 +37,7 @@ from gateway.schema.sharing import CaseViewer, SharingMutation
 from services.kit.pagination import encode_cursor
 
 if TYPE_CHECKING:
+    from gateway.schema.activity import ContentItem, PersonActivity
     from gateway.schema.alerts import AlertStatus, Severity
 
 MAX_PAGE = 200
@@ -220,6 +221,43 @@ class Case(Node):
         seg = uuid_segment(self.key, "caseId")
         return [export_of(info, x) for x in
                 await info.context.services.call("cases", "GET", f"/cases/{seg}/exports")]
+
+    @strawberry.field(description="The activity of the case's person in the case window, "
+                                  "newest first, each with its risk level (Analysts and "
+                                  "Investigators, never case viewers). `caseActivity` has "
+                                  "every filter.",
+                      metadata=operation("cases:activity"))
+    async def activity(
+        self, info: Info,
+        since: Annotated[datetime | None, strawberry.argument(
+            description="From this time (default: the start of the case window).")] = None,
+        until: Annotated[datetime | None, strawberry.argument(
+            description="Up to this time (default: the end of the case window).")] = None,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 200.")] = 50,
+        after: Annotated[str | None, strawberry.argument(
+            description="Cursor from a previous page.")] = None,
+    ) -> Connection[Annotated[PersonActivity, strawberry.lazy("gateway.schema.activity")]] \
+            | None:
+        from gateway.schema.activity import case_activity_of
+
+        return await case_activity_of(info, self.key, since=since, until=until, first=first,
+                                      after=after)
+
+    @strawberry.field(description="The content explorer: the files, emails and URLs of the "
+                                  "person's activity in the case window (Investigators only; "
+                                  "an Analyst's refusal is audited). `caseContent` has every "
+                                  "filter.",
+                      metadata=operation("cases:content"))
+    async def content(
+        self, info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 200.")] = 50,
+        after: Annotated[str | None, strawberry.argument(
+            description="Cursor from a previous page.")] = None,
+    ) -> Connection[Annotated[ContentItem, strawberry.lazy("gateway.schema.activity")]] \
+            | None:
+        from gateway.schema.activity import case_content_of
+
+        return await case_content_of(info, self.key, first=first, after=after)
 
 
 async def _notes(info: Info, case_id: str) -> list[dict[str, Any]]:

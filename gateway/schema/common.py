@@ -14,6 +14,7 @@ import binascii
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -131,9 +132,19 @@ class PageInfo:
 
 @strawberry.type(description="One item of a connection and the cursor that points at it.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(
-        description="Opaque cursor; `after: cursor` continues with the item after this one.")
     node: T = strawberry.field(description="The item.")
+    cursor_source: strawberry.Private[str | Callable[[], str]]
+    """The cursor, or how to make it: most pages are read without their edges' cursors."""
+
+    @strawberry.field(description="Opaque cursor; `after: cursor` continues with the item "
+                                  "after this one.")
+    def cursor(self) -> str:
+        return self.cursor_text()
+
+    def cursor_text(self) -> str:
+        if callable(self.cursor_source):
+            self.cursor_source = self.cursor_source()
+        return self.cursor_source
 
 
 @strawberry.type(description="A page of items in the Relay connection shape, in the order "
@@ -174,13 +185,13 @@ def build_connection(items: Iterable[dict[str, Any]], next_cursor: str | None,
     resumes after it; without one (services whose cursors are not rebuildable) the edges
     carry the page's next cursor, which is right for the last edge."""
     items = list(items)
-    edges = [Edge(cursor=cursor_of(item) if cursor_of else (next_cursor or ""),
+    edges = [Edge(cursor_source=partial(cursor_of, item) if cursor_of else (next_cursor or ""),
                   node=to_node(item)) for item in items]
-    end = next_cursor or (edges[-1].cursor if edges else None)
+    end = next_cursor or (edges[-1].cursor_text() if edges else None)
     return Connection(edges=edges, page_info=PageInfo(
         has_next_page=next_cursor is not None, end_cursor=end or None,
         has_previous_page=after is not None,
-        start_cursor=edges[0].cursor if edges else None))
+        start_cursor=edges[0].cursor_text() if edges else None))
 
 
 def offset_cursor(offset: int) -> str:
@@ -208,12 +219,12 @@ def list_connection(items: Sequence[Any], to_node: Callable[[Any], T], *, first:
     size = page_size(first, maximum)
     start = parse_offset_cursor(after)
     window = list(items)[start:start + size]
-    edges = [Edge(cursor=offset_cursor(start + i + 1), node=to_node(item))
+    edges = [Edge(cursor_source=offset_cursor(start + i + 1), node=to_node(item))
              for i, item in enumerate(window)]
     more = start + size < len(items)
     return Connection(edges=edges, page_info=PageInfo(
-        has_next_page=more, end_cursor=edges[-1].cursor if edges else None,
-        has_previous_page=start > 0, start_cursor=edges[0].cursor if edges else None))
+        has_next_page=more, end_cursor=edges[-1].cursor_text() if edges else None,
+        has_previous_page=start > 0, start_cursor=edges[0].cursor_text() if edges else None))
 
 
 def parse_datetime(value: str | datetime) -> datetime:

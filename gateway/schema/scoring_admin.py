@@ -81,7 +81,7 @@ class PriorityGroup(Node):
         page = list_connection(self.member_ids, str, first=first, after=after,
                                maximum=MAX_PAGE)
         people = await asyncio.gather(*(person_of(info, e.node, "") for e in page.edges))
-        return Connection(edges=[Edge(cursor=e.cursor, node=p)
+        return Connection(edges=[Edge(cursor_source=e.cursor_source, node=p)
                                  for e, p in zip(page.edges, people, strict=True)],
                           page_info=page.page_info)
 

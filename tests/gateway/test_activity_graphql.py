@@ -172,6 +172,21 @@ async def test_case_activity_and_the_content_explorer(api: Api) -> None:
     assert {e["conversation"] for e in emails["nodes"]} == {"thread:q3 numbers"}
     assert len(emails["nodes"]) == 2
 
+    # The same through the case itself: an Analyst gets the case with its activity and a
+    # FORBIDDEN error for its content only.
+    nested = """query($c: ID!) { case(id: $c) { title
+        activity(first: 200) { nodes { eventId } } content(first: 200) { nodes { name } } } }"""
+    partial = await gql(api, nested, analyst, c=case_id)
+    assert codes(partial) == ["FORBIDDEN"]
+    assert partial["errors"][0]["path"] == ["case", "content"]
+    got = partial["data"]["case"]
+    assert got["content"] is None and got["title"]
+    assert {n["eventId"] for n in got["activity"]["nodes"]} == {n["eventId"] for n in nodes}
+    whole = await gql(api, nested, inv, c=case_id)
+    assert "errors" not in whole, whole
+    assert {n["name"] for n in whole["data"]["case"]["content"]["nodes"]} == {
+        i["name"] for i in items}
+
 
 async def test_ingest_timeline_summary_and_catalogue(api: Api) -> None:
     email = person_email()

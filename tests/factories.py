@@ -167,11 +167,19 @@ async def downloads_counted(api: Api, subject_id: str) -> int:
 
 
 async def audit_rows(api: Api, action: str, target: str) -> list[dict]:
+    """Every audit row of this action on this target, oldest first (all pages)."""
+    rows: list[dict] = []
+    params: dict[str, Any] = {"action": action, "target": target, "limit": 500}
     async with httpx.AsyncClient(timeout=10) as client:
-        resp = await client.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
-                                params={"action": action, "target": target})
-    resp.raise_for_status()
-    return resp.json()["items"]
+        while True:
+            resp = await client.get(f"{api.identity}/audit", params=params,
+                                    headers=api.auth(api.token("Auditor")))
+            resp.raise_for_status()
+            page = resp.json()
+            rows += page["items"]
+            if not page.get("next_cursor"):
+                return rows
+            params["cursor"] = page["next_cursor"]
 
 
 async def scores_of(api: Api, subject_id: str) -> list[dict]:

@@ -109,11 +109,17 @@ class Services:
         self.authorization = authorization
 
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
-                   params: dict[str, Any] | None = None, forward_auth: bool = True) -> Any:
-        """One REST call as the caller; the JSON answer, or None for 204. Path segments built
-        from arguments go through `uuid_segment`/`text_segment` first. A 4xx or 5xx raises
-        `ServiceError`; idempotent GETs are retried on transport errors and 502-504."""
+                   params: dict[str, Any] | None = None, forward_auth: bool = True,
+                   files: dict[str, Any] | None = None, data: dict[str, str] | None = None,
+                   content: bytes | None = None, content_type: str | None = None) -> Any:
+        """One REST call as the caller; the JSON answer, or None for 204. The body is `json`,
+        a multipart form (`files` and `data`) or raw `content` of `content_type`. Path
+        segments built from arguments go through `uuid_segment`/`text_segment` first. A 4xx
+        or 5xx raises `ServiceError`; idempotent GETs are retried on transport errors and
+        502-504."""
         headers: dict[str, str] = {}
+        if content_type:
+            headers["Content-Type"] = content_type
         if forward_auth and self.authorization:
             headers["Authorization"] = self.authorization
         if rid := request_id_var.get():
@@ -125,6 +131,7 @@ class Services:
             last = attempt == attempts - 1
             try:
                 resp = await self.http.request(method, url, json=json, params=params,
+                                               files=files, data=data, content=content,
                                                headers=headers)
             except httpx.TransportError as exc:
                 if not last:

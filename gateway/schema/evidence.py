@@ -7,17 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-import httpx
 import strawberry
 from strawberry.file_uploads import Upload
 
 from gateway.clients import uuid_segment
 from gateway.context import Info, forget
-from gateway.errors import ServiceError, bad_input
+from gateway.errors import bad_input
 from gateway.schema.case_items import CaseItem, decode_item_id, item_key, split_item_key
 from gateway.schema.common import INPUT, decode_id, node_resolver, operation, parse_datetime
 from gateway.schema.payloads import Payload, attempt
-from services.kit.context import request_id_var
 
 
 @strawberry.type(description="A file attached to a case as evidence, with its SHA-256. "
@@ -59,39 +57,6 @@ async def evidence_node(info: Info, key: str) -> Evidence:
     case_id, evidence_id = split_item_key(key, "id")
     return evidence_of(info, await info.context.services.call(
         "cases", "GET", f"/cases/{case_id}/evidence/{evidence_id}"))
-
-
-async def post_multipart(info: Info, service: str, path: str, *,
-                         files: dict[str, Any], data: dict[str, str]) -> Any:
-    """One multipart POST as the caller (the JSON `Services.call` has no file parts): the
-    caller's token and request id forwarded, a problem+json answer raised as ServiceError."""
-    services = info.context.services
-    headers = {"Accept": "application/json"}
-    if services.authorization:
-        headers["Authorization"] = services.authorization
-    if rid := request_id_var.get():
-        headers["X-Request-ID"] = rid
-    try:
-        resp = await services.http.post(services.urls[service] + path, files=files, data=data,
-                                         headers=headers)
-    except httpx.TransportError as exc:
-        raise ServiceError(503, "upstream_unavailable", f"the {service} service is "
-                           "unreachable", service=service) from exc
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    if resp.status_code >= 400:
-        problem = body if isinstance(body, dict) else {}
-        params = problem.get("invalid_params")
-        raise ServiceError(resp.status_code, str(problem.get("code") or "upstream_error"),
-                           str(problem.get("detail") or resp.reason_phrase),
-                           service=service, body=problem,
-                           invalid_params=params if isinstance(params, list) else None)
-    if body is None:
-        raise ServiceError(502, "upstream_invalid_response", f"the {service} service "
-                           "answered with invalid JSON", service=service)
-    return body
 
 
 @strawberry.input(description="Attach a file to an active case. Send the request as a GraphQL "
@@ -139,8 +104,8 @@ class EvidenceMutation:
                 raise bad_input("file must be a file part of a GraphQL multipart request",
                                 "file")
             await upload.seek(0)
-            data = await post_multipart(
-                info, "cases", f"/cases/{seg}/evidence",
+            data = await info.context.services.call(
+                "cases", "POST", f"/cases/{seg}/evidence",
                 files={"file": (upload.filename or "", upload.file,
                                 upload.content_type or "application/octet-stream")},
                 data={"description": input.description})

@@ -111,9 +111,10 @@ class Services:
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: dict[str, Any] | None = None, forward_auth: bool = True,
                    files: dict[str, Any] | None = None, data: dict[str, str] | None = None,
-                   content: bytes | None = None, content_type: str | None = None) -> Any:
+                   content: Any = None, content_type: str | None = None) -> Any:
         """One REST call as the caller; the JSON answer, or None for 204. The body is `json`,
-        a multipart form (`files` and `data`) or raw `content` of `content_type`. Path
+        a multipart form (`files` and `data`) or raw `content` (bytes, or an async iterator
+        of them to stream) of `content_type`. Path
         segments built from arguments go through `uuid_segment`/`text_segment` first. A 4xx
         or 5xx raises `ServiceError`; idempotent GETs are retried on transport errors and
         502-504."""

@@ -27,7 +27,7 @@ from gateway.schema.audit import AuditQuery
 from gateway.schema.auth import AuthMutation
 from gateway.schema.cases import CaseMutation, CaseQuery
 from gateway.schema.clients import ClientMutation, ClientQuery
-from gateway.schema.connectors import ConnectorQuery
+from gateway.schema.connectors import ConnectorMutation, ConnectorQuery
 from gateway.schema.node import NodeQuery
 from gateway.schema.people import PeopleMutation, PeopleQuery
 from gateway.schema.policies import PolicyMutation, PolicyQuery
@@ -91,6 +91,7 @@ class Mutation(
     ReportMutation,
     WebhookMutation,
     StorageMutation,
+    ConnectorMutation,
     ScoringAdminMutation,
     ReplayMutation,
 ):

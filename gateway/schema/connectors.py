@@ -1,22 +1,27 @@
 """Connector runs of the ingest service: each upload of Microsoft 365 audit records, an HR CSV
 file or physical-badging records, with its progress and outcome (Admins).
 
-The uploads themselves stay REST-only (`POST /connectors/m365/records`, `/connectors/hr/csv`,
-`/connectors/badging` on ingest): they are machine feeds of any size, streamed, sent by an
-integrator's job rather than a console."""
+An HR file can be uploaded from a console (`uploadHrFile`, a GraphQL multipart request, streamed
+on to ingest). The Microsoft 365 and badging uploads stay REST-only (`POST
+/connectors/m365/records`, `/connectors/badging` on ingest): machine feeds of any size, sent by
+an integrator's job rather than a person."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from gateway.clients import uuid_segment
 from gateway.context import Info
+from gateway.errors import bad_input
 from gateway.schema.common import (
+    INPUT,
     Connection,
     Node,
     build_connection,
@@ -28,8 +33,10 @@ from gateway.schema.common import (
     parse_datetime,
     parse_optional_datetime,
 )
+from gateway.schema.payloads import Payload, attempt
 
 MAX_PAGE = 200
+UPLOAD_CHUNK = 64 * 1024
 
 
 @strawberry.enum(description="A connector: where the records of a run came from.")
@@ -165,3 +172,82 @@ class ConnectorQuery:
         id: Annotated[strawberry.ID, strawberry.argument(description="The run's id.")],
     ) -> ConnectorRun:
         return await _run(info, decode_id(id, "ConnectorRun", "id"))
+
+
+@strawberry.enum(description="Which HR scenario a file holds (the reference product's HR "
+                             "connector shapes).")
+class HrScenario(Enum):
+    RESIGNATION = strawberry.enum_value("resignation", description="Resignations.")
+    TERMINATION = strawberry.enum_value("termination", description="Terminations.")
+    JOB_LEVEL_CHANGE = strawberry.enum_value("job_level_change",
+                                             description="Job level changes.")
+    PERFORMANCE_REVIEW = strawberry.enum_value("performance_review",
+                                               description="Performance reviews.")
+    PERFORMANCE_IMPROVEMENT_PLAN = strawberry.enum_value(
+        "performance_improvement_plan", description="Performance improvement plans.")
+    MIXED = strawberry.enum_value("mixed", description="Several, named per row in an "
+                                                       "HRScenario column.")
+
+
+@strawberry.enum(description="What one bad record does to an upload.")
+class UploadErrorMode(Enum):
+    REJECT_ALL = strawberry.enum_value(
+        "reject_all", description="Store nothing; a ValidationError names every bad record.")
+    SKIP_INVALID = strawberry.enum_value(
+        "skip_invalid", description="Store the good records; the run lists the bad ones.")
+
+
+@strawberry.input(description="One column of the file under another name.")
+class ColumnMappingInput:
+    ours: str = strawberry.field(description="OpenIRM's (the reference product's) column, "
+                                             "e.g. EmailAddress.")
+    theirs: str = strawberry.field(description="The file's header for it, e.g. work_email.")
+
+
+@strawberry.input(description="An HR connector CSV file, sent as a GraphQL multipart request "
+                              "(operations, map, the file part).")
+class UploadHrFileInput:
+    file: Upload = strawberry.field(description="The CSV file (a header row, ISO 8601 dates).")
+    scenario: HrScenario | None = strawberry.field(
+        default=None, description="What the file holds; detected from its header when "
+                                  "omitted.")
+    columns: list[ColumnMappingInput] | None = strawberry.field(
+        default=None, description="Columns under other names than the reference product's.")
+    on_error: UploadErrorMode = strawberry.field(
+        default=UploadErrorMode.REJECT_ALL, description="What a bad record does.")
+
+
+@strawberry.type(description="The HR file just uploaded.")
+class UploadHrFilePayload(Payload):
+    run: ConnectorRun | None = strawberry.field(
+        default=None, description="The connector run it made: counts, refused records.")
+
+
+@strawberry.type
+class ConnectorMutation:
+    @strawberry.mutation(description="Upload an HR connector file (Admins and integrators): "
+                                     "resignations, terminations, job level changes and "
+                                     "performance events become activity events.",
+                         metadata=operation("connectors:hr"))
+    async def upload_hr_file(
+        self, info: Info, input: Annotated[UploadHrFileInput, INPUT],
+    ) -> UploadHrFilePayload:
+        async def upload() -> UploadHrFilePayload:
+            file = input.file
+            if not callable(getattr(file, "read", None)):  # e.g. a string literal
+                raise bad_input("file must be a file part of a GraphQL multipart request",
+                                "file")
+
+            async def chunks() -> AsyncIterator[bytes]:
+                while chunk := await file.read(UPLOAD_CHUNK):
+                    yield chunk
+
+            data = await info.context.services.call(
+                "ingest", "POST", "/connectors/hr/csv", content=chunks(),
+                content_type="text/csv", params={
+                    "scenario": input.scenario.value if input.scenario else None,
+                    "column": [f"{c.ours}={c.theirs}" for c in input.columns or []] or None,
+                    "on_error": input.on_error.value})
+            return UploadHrFilePayload(run=ConnectorRun.from_service(data))
+
+        return await attempt(UploadHrFilePayload, upload)

@@ -5,6 +5,7 @@ deliveries, connector runs and event storage."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -388,6 +389,57 @@ async def test_connector_runs_and_one_run(api: Api, http: httpx.AsyncClient) -> 
     assert codes(missing) == ["NOT_FOUND"]
     assert codes(await gql(api, "{ connectorRuns { nodes { id } } }",
                            api.token("Investigator"))) == ["FORBIDDEN"]
+
+
+UPLOAD_HR = """mutation($input: UploadHrFileInput!) { uploadHrFile(input: $input) {
+    run { id connector status records accepted rejected rejectedRecords { index field } }
+    errors { __typename ... on DomainError { code } ... on ValidationError { fields { field } }
+    } } }"""
+
+
+async def _upload_hr(api: Api, token: str, csv_text: str, **options: object) -> dict:
+    """uploadHrFile as a GraphQL multipart request: operations, map, then the file part."""
+    operations = {"query": UPLOAD_HR,
+                  "variables": {"input": {"file": None, **options}}}
+    async with httpx.AsyncClient(timeout=30) as client:
+        resp = await client.post(
+            api.gateway, headers={"Authorization": f"Bearer {token}"},
+            data={"operations": json.dumps(operations),
+                  "map": json.dumps({"0": ["variables.input.file"]})},
+            files={"0": ("leavers.csv", csv_text.encode(), "text/csv")})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+async def test_an_hr_file_uploaded_through_graphql(api: Api) -> None:
+    admin = api.admin_token()
+    user = person_email()
+    subject_of(api, user)
+    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    good = f"work_email,ResignationDate,LastWorkingDate\n{user},{day},{day}\n"
+    bad = good + f"{user},not-a-date,{day}\n"
+
+    refused = (await _upload_hr(api, admin, bad, scenario="RESIGNATION",
+                                columns=[{"ours": "EmailAddress", "theirs": "work_email"}])
+               )["data"]["uploadHrFile"]
+    assert refused["run"] is None and refused["errors"][0]["__typename"] == "ValidationError"
+    assert refused["errors"][0]["fields"], refused
+    skipped = (await _upload_hr(api, admin, bad, scenario="RESIGNATION", onError="SKIP_INVALID",
+                                columns=[{"ours": "EmailAddress", "theirs": "work_email"}])
+               )["data"]["uploadHrFile"]
+    assert skipped["errors"] == []
+    run = skipped["run"]
+    assert (run["connector"], run["status"]) == ("HR_CSV", "SUCCEEDED")
+    assert (run["records"], run["accepted"], run["rejected"]) == (2, 1, 1)
+    assert run["rejectedRecords"][0]["index"] == 1
+    listed = await gql(api, "query($id: ID!) { connectorRun(id: $id) { accepted } }", admin,
+                       id=run["id"])
+    assert listed["data"]["connectorRun"]["accepted"] == 1
+    unmapped = (await _upload_hr(api, admin, good, scenario="RESIGNATION"))["data"][
+        "uploadHrFile"]  # work_email is not a column of ours without the mapping
+    assert unmapped["errors"][0]["__typename"] == "ValidationError"
+    analyst = (await _upload_hr(api, api.token("Analyst"), good))["data"]["uploadHrFile"]
+    assert analyst["errors"][0]["__typename"] == "ForbiddenError"
 
 
 async def test_storage_partitions_and_retention(api: Api) -> None:

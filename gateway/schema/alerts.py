@@ -424,9 +424,10 @@ class Alert(Node):
     async def case(self, info: Info) -> Case | None:
         return await case_by_id(info, self.case_key) if self.case_key else None
 
-    @strawberry.field(description="The policy that raised it.",
+    @strawberry.field(description="The policy that raised it (null, with an error, when the "
+                                  "scoring service cannot answer).",
                       metadata=operation("policies:get"))
-    async def policy(self, info: Info) -> Policy:
+    async def policy(self, info: Info) -> Policy | None:
         return Policy.from_service(await info.context.loaders.policy.load(self.policy_key))
 
     @strawberry.field(description="The person, pseudonymous unless revealed to the caller.",

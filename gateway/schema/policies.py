@@ -296,11 +296,11 @@ class PolicyMember:
 
     @strawberry.field(description="The person, pseudonymous unless revealed to the caller.",
                       metadata=operation("people:get"))
-    async def person(self, info: Info) -> Person:
+    async def person(self, info: Info) -> Person | None:
         return await person_of(info, str(self.subject_id), "")
 
     @strawberry.field(description="The policy.", metadata=operation("policies:get"))
-    async def policy(self, info: Info) -> Policy:
+    async def policy(self, info: Info) -> Policy | None:
         return Policy.from_service(await info.context.loaders.policy.load(self.policy_key))
 
 
@@ -350,7 +350,7 @@ class Policy(Node):
 
     @strawberry.field(description="Whether the policy can work, with the reasons.",
                       metadata=operation("policies:health"))
-    async def health(self, info: Info) -> PolicyHealth:
+    async def health(self, info: Info) -> PolicyHealth | None:
         return PolicyHealth.from_service(
             await _scoring(info, "GET", _policy_path(self.key, "id") + "/health"))
 

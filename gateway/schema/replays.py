@@ -71,7 +71,7 @@ class ReplayAlert:
 
     @strawberry.field(description="The person, pseudonymous unless revealed to the caller.",
                       metadata=operation("people:get"))
-    async def person(self, info: Info) -> Person:
+    async def person(self, info: Info) -> Person | None:
         return await person_of(info, str(self.subject_id), self.alias)
 
     @classmethod

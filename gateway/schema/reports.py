@@ -163,7 +163,7 @@ class ActivityReport(Node):
     @strawberry.field(description="The activities counted by day and level, category, type "
                                   "and level; empty counts until the report is ready.",
                       metadata=operation("activity_reports:get"))
-    async def summary(self, info: Info) -> ActivityReportSummary:
+    async def summary(self, info: Info) -> ActivityReportSummary | None:
         data = self.summary_data
         if data is None:  # a report from the list carries no summary
             data = await _get(info, self.key)

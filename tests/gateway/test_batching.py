@@ -231,3 +231,12 @@ async def test_a_service_that_is_down_costs_only_its_own_fields(
         shown = to_client_error(GraphQLError("x", original_error=failure, path=["policy"]))
         assert shown.message == "The scoring service is unavailable; try again later."
         assert shown.extensions["code"] == "INTERNAL"
+    # ...and through GraphQL: the page answers, each alert's policy is null with that error.
+    async with gateway(api, scoring_url=down) as gw:
+        result = await gw.query(QUEUE, token)
+    nodes = [e["node"] for e in result["data"]["alerts"]["edges"]]
+    assert nodes and all(n["policy"] is None for n in nodes)
+    assert all(n["person"] and n["person"]["alias"] for n in nodes)
+    assert {tuple(e["path"][-1:]) for e in result["errors"]} == {("policy",)}
+    assert {e["message"] for e in result["errors"]} == {
+        "The scoring service is unavailable; try again later."}

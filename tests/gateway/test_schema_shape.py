@@ -84,3 +84,20 @@ def test_nodes_are_fetchable_by_node() -> None:
     assert {"Alert", "Case", "Person", "Policy", "Account", "RevealRequest", "Replay",
             "Webhook", "Suppression", "ActivityReport", "Evidence", "Export"} <= \
         implementations
+
+
+def test_every_field_that_calls_a_service_names_a_known_operation() -> None:
+    """Nested fields that call another REST operation say which (their permission decides
+    them, and tests/test_access.py checks that operation for every role)."""
+    from tests.test_access import ALLOWED
+
+    unknown, named = [], 0
+    for definition in schema.schema_converter.type_map.values():
+        fields = getattr(definition.definition, "fields", None) or []
+        for field in fields:
+            for op in (field.metadata or {}).get("operations", ()):
+                named += 1
+                if op not in ALLOWED:
+                    unknown.append(f"{definition.definition.name}.{field.python_name}: {op}")
+    assert not unknown, unknown
+    assert named > 150

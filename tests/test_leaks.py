@@ -39,7 +39,7 @@ from tests.factories import (
 )
 from tests.test_access import ALLOWED, OPERATIONS
 
-FIRST_NAMES = ("Oluwaseun", "Marguerite", "Bartholomew")
+FIRST_NAMES = ("Oluwaseun", "Marguerite", "Bartholomew", "Ignatius")
 POST_BODIES = {
     "alerts:confirm": {},
     "alerts:dismiss": {"reason": "false_positive", "comment": "checked"},
@@ -98,9 +98,10 @@ async def _seed(api: Api, http: httpx.AsyncClient) -> tuple[dict[str, str], list
         add_to_scope(api, policy, subject)
         ingest(api, departing_story(email))
         alerts.append((subject, await wait_for_alert(api, policy["id"], subject)))
-    (ids["subject_id"], first_alert), (_, second), (_, third) = alerts
+    (ids["subject_id"], first_alert), (_, second), (_, third), (_, fourth) = alerts
     ids["alert_id"], ids["confirm_id"], ids["dismiss_id"] = (first_alert["id"], second["id"],
                                                              third["id"])
+    ids["graphql_alert_id"] = fourth["id"]  # triaged through GraphQL mutations
     investigator = api.auth(api.token("Investigator"))
     case = await http.post(f"{api.cases}/alerts/{first_alert['id']}/confirm",
                            headers=investigator, json={})
@@ -243,6 +244,21 @@ def _selection(type_, depth: int, seen: tuple[str, ...]) -> str | None:
     return " { " + " ".join(parts) + " }" if parts else None
 
 
+async def _mutate(api: Api, http: httpx.AsyncClient, headers: dict[str, str], name: str,
+                  input_type: str, value: dict[str, Any], secrets: list[str]) -> dict:
+    """One mutation with its whole payload selected; checked for identity, then returned."""
+    payload = schema._schema.mutation_type.fields[name].type
+    query = f"mutation($input: {input_type}!) {{ {name}(input: $input)" \
+            f"{_selection(payload, 1, ())} }}"
+    resp = await http.post(api.gateway, json={"query": query, "variables": {"input": value}},
+                           headers=headers)
+    assert resp.status_code == 200, resp.text
+    _assert_clean(resp.text, secrets, f"GraphQL {name}")
+    body = resp.json()
+    assert not body.get("errors") and body["data"][name]["errors"] == [], body
+    return body["data"][name]
+
+
 def _queries(ids: dict[str, str]) -> list[tuple[str, str]]:
     out = []
     for name, f in schema._schema.query_type.fields.items():
@@ -283,6 +299,13 @@ async def test_an_analyst_sees_no_identity_anywhere(api: Api, http: httpx.AsyncC
             (name, errors)
         if name in ("alerts", "alert", "case", "person"):  # the walk did reach the data
             assert resp.json()["data"][name], (name, resp.text[:300])
+    # Mutations answer with the same types: their payloads, selected whole, stay clean.
+    confirmed = await _mutate(api, http, analyst, "confirmAlert", "ConfirmAlertInput",
+                              {"alertId": ids["graphql_alert_id"]}, secrets)
+    assert confirmed["alert"]["case"]["person"]["alias"], confirmed
+    noted = await _mutate(api, http, analyst, "addNote", "AddNoteInput",
+                          {"caseId": confirmed["alert"]["case"]["id"], "body": "seen"}, secrets)
+    assert noted["note"] and noted["case"]["person"]["revealed"] is False
     # The check itself works: the Investigator holding the grant does see the name.
     investigator = api.auth(api.token("Investigator"))
     seen = await http.get(f"{api.identity}/people/{ids['subject_id']}", headers=investigator)

@@ -32,7 +32,8 @@ LIST_ARGUMENTS = ("first", "ids", "limit")
 
 
 def _multiplier(field: FieldNode, variables: dict[str, Any]) -> int:
-    """How many items a field may return, from its `first`/`limit`/`ids` argument."""
+    """How many items a field may return, from its `first`/`limit`/`ids` argument; a
+    connection asked for without `first` returns its default page."""
     for arg in field.arguments or ():
         if arg.name.value not in LIST_ARGUMENTS:
             continue
@@ -46,6 +47,9 @@ def _multiplier(field: FieldNode, variables: dict[str, Any]) -> int:
             return max(int(value.value), 1)
         if isinstance(value, ListValueNode):
             return max(len(value.values), 1)
+    selected = field.selection_set.selections if field.selection_set else ()
+    if any(isinstance(f, FieldNode) and f.name.value in ("edges", "nodes") for f in selected):
+        return DEFAULT_PAGE
     return 1
 
 

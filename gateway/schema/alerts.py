@@ -23,6 +23,7 @@ from gateway.schema.common import (
     build_connection,
     decode_id,
     keyset_cursor,
+    list_connection,
     node_resolver,
     operation,
     page_size,
@@ -438,10 +439,17 @@ class Alert(Node):
     @strawberry.field(description="Every version of the alert, oldest first: raised, updated "
                                   "by new activity, sent for review, triaged, resolved.",
                       metadata=operation("alerts:history"))
-    async def history(self, info: Info) -> list[AlertVersion] | None:
+    async def history(
+        self, info: Info,
+        first: Annotated[int, strawberry.argument(
+            description=f"Page size, 1 to {MAX_PAGE}.")] = 50,
+        after: Annotated[str | None, strawberry.argument(
+            description="Cursor from a previous page.")] = None,
+    ) -> Connection[AlertVersion] | None:
         rows = await info.context.services.call(
             "cases", "GET", f"/alerts/{uuid_segment(self.key, 'id')}/history")
-        return [AlertVersion.from_service(r) for r in rows]
+        return list_connection(rows, AlertVersion.from_service, first=first, after=after,
+                               maximum=MAX_PAGE)
 
     @strawberry.field(description="The same person's other alerts under every policy, grouped "
                                   "by policy and status.",

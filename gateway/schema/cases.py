@@ -21,6 +21,7 @@ from gateway.schema.common import (
     Node,
     build_connection,
     decode_id,
+    list_connection,
     node_resolver,
     operation,
     page_size,
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from gateway.schema.alerts import AlertStatus, Severity
 
 MAX_PAGE = 200
+FIRST = strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")
+AFTER = strawberry.argument(description="Cursor from a previous page (`endCursor` or an "
+                                        "edge's cursor).")
 
 
 @strawberry.enum(description="Whether a case is still being worked on.")
@@ -181,46 +185,61 @@ class Case(Node):
 
     @strawberry.field(description="The case's notes, oldest first.",
                       metadata=operation("cases:notes"))
-    async def notes(self, info: Info) -> list[Note] | None:
-        return [Note.from_service(n) for n in await _notes(info, self.key)]
+    async def notes(
+            self, info: Info, first: Annotated[int, FIRST] = 50,
+            after: Annotated[str | None, AFTER] = None) -> Connection[Note] | None:
+        return list_connection(await _notes(info, self.key), Note.from_service, first=first,
+                               after=after, maximum=MAX_PAGE)
 
     @strawberry.field(description="The case's alerts, metadata only: what everyone who may "
                                   "read the case (a case viewer too) may see.",
                       metadata=operation("cases:alerts"))
-    async def alerts(self, info: Info) -> list[CaseAlert] | None:
-        seg = uuid_segment(self.key, "caseId")
-        return [CaseAlert.from_service(a) for a in
-                await info.context.services.call("cases", "GET", f"/cases/{seg}/alerts")]
+    async def alerts(
+            self, info: Info, first: Annotated[int, FIRST] = 50,
+            after: Annotated[str | None, AFTER] = None) -> Connection[CaseAlert] | None:
+        return list_connection(await self._items(info, "alerts"), CaseAlert.from_service,
+                               first=first, after=after, maximum=MAX_PAGE)
 
     @strawberry.field(description="The files attached to the case as evidence, oldest first "
                                   "(Analysts and Investigators; a case viewer is refused).",
                       metadata=operation("evidence:list"))
-    async def evidence(self, info: Info) -> list[Evidence] | None:
-        seg = uuid_segment(self.key, "caseId")
-        return [evidence_of(info, e) for e in
-                await info.context.services.call("cases", "GET", f"/cases/{seg}/evidence")]
+    async def evidence(
+            self, info: Info, first: Annotated[int, FIRST] = 50,
+            after: Annotated[str | None, AFTER] = None) -> Connection[Evidence] | None:
+        return list_connection(await self._items(info, "evidence"),
+                               lambda e: evidence_of(info, e), first=first, after=after,
+                               maximum=MAX_PAGE)
 
     @strawberry.field(description="The case viewers (HR or Legal contacts) the case is shared "
                                   "with.", metadata=operation("viewers:list"))
-    async def viewers(self, info: Info) -> list[CaseViewer] | None:
-        seg = uuid_segment(self.key, "caseId")
-        return [CaseViewer.from_service(v) for v in
-                await info.context.services.call("cases", "GET", f"/cases/{seg}/viewers")]
+    async def viewers(
+            self, info: Info, first: Annotated[int, FIRST] = 50,
+            after: Annotated[str | None, AFTER] = None) -> Connection[CaseViewer] | None:
+        return list_connection(await self._items(info, "viewers"), CaseViewer.from_service,
+                               first=first, after=after, maximum=MAX_PAGE)
 
     @strawberry.field(description="The notices sent from the case, oldest first, as rendered, "
                                   "with their delivery state.",
                       metadata=operation("notices:of_case"))
-    async def notices(self, info: Info) -> list[Notice] | None:
-        seg = uuid_segment(self.key, "caseId")
-        return [Notice.from_service(n) for n in
-                await info.context.services.call("cases", "GET", f"/cases/{seg}/notices")]
+    async def notices(
+            self, info: Info, first: Annotated[int, FIRST] = 50,
+            after: Annotated[str | None, AFTER] = None) -> Connection[Notice] | None:
+        return list_connection(await self._items(info, "notices"), Notice.from_service,
+                               first=first, after=after, maximum=MAX_PAGE)
 
     @strawberry.field(description="The escalation exports of the case.",
                       metadata=operation("exports:list"))
-    async def exports(self, info: Info) -> list[Export] | None:
+    async def exports(
+            self, info: Info, first: Annotated[int, FIRST] = 50,
+            after: Annotated[str | None, AFTER] = None) -> Connection[Export] | None:
+        return list_connection(await self._items(info, "exports"),
+                               lambda x: export_of(info, x), first=first, after=after,
+                               maximum=MAX_PAGE)
+
+    async def _items(self, info: Info, kind: str) -> list[dict[str, Any]]:
+        """One of the case's lists; the service answers with all of it, paged here."""
         seg = uuid_segment(self.key, "caseId")
-        return [export_of(info, x) for x in
-                await info.context.services.call("cases", "GET", f"/cases/{seg}/exports")]
+        return await info.context.services.call("cases", "GET", f"/cases/{seg}/{kind}")
 
     @strawberry.field(description="The activity of the case's person in the case window, "
                                   "newest first, each with its risk level (Analysts and "

@@ -138,8 +138,9 @@ async def test_departing_employee_story_through_graphql(api: Api) -> None:
             addNote(input: $input) { note { id } } }""",
                       input={"caseId": case_id, "body": "USB and cloud uploads after resignation."})
         case = (await analyst("""query($id: ID!) { case(id: $id) { id status
-            notes { body author } person { alias revealed displayName } } }""", id=case_id))
-        assert [n["body"] for n in case["data"]["case"]["notes"]] == [
+            notes { nodes { body author } } person { alias revealed displayName } } }""",
+            id=case_id))
+        assert [n["body"] for n in case["data"]["case"]["notes"]["nodes"]] == [
             "USB and cloud uploads after resignation."]
         assert case["data"]["case"]["person"]["displayName"] is None
 

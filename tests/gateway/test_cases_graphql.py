@@ -90,21 +90,21 @@ async def test_case_details_notes_alerts_stats_and_close(api: Api, policy: dict)
         input={"caseId": case["id"], "body": "USB copies after resignation."})
     got = await gql(api, """query($id: ID!) { case(id: $id) {
         id rawId title status actionTaken alertCount alias
-        notes { id rawId body author case { id } }
-        alerts { alertId rawId policyName alias status severity policyId } } }""",
+        notes { nodes { id rawId body author case { id } } }
+        alerts { nodes { alertId rawId policyName alias status severity policyId } } } }""",
         investigator, id=case["id"])
     detail = got["data"]["case"]
     assert detail["rawId"] == case["rawId"] and detail["status"] == "ACTIVE"
     assert detail["title"] == "Copied files before leaving" and detail["actionTaken"] is None
-    assert [n["body"] for n in detail["notes"]] == ["USB copies after resignation."]
-    assert detail["notes"][0]["case"]["id"] == case["id"]
-    assert detail["alerts"] == [{
+    assert [n["body"] for n in detail["notes"]["nodes"]] == ["USB copies after resignation."]
+    assert detail["notes"]["nodes"][0]["case"]["id"] == case["id"]
+    assert detail["alerts"]["nodes"] == [{
         "alertId": to_global_id("Alert", case["alert"]["id"]), "rawId": case["alert"]["id"],
         "policyName": policy["name"], "alias": case["alert"]["alias"], "status": "CONFIRMED",
         "severity": case["alert"]["severity"].upper(),
         "policyId": to_global_id("Policy", policy["id"])}]
     # Nodes: the case by its global id, a note by its own.
-    note_id = detail["notes"][0]["id"]
+    note_id = detail["notes"]["nodes"][0]["id"]
     nodes = await gql(api, """query($ids: [ID!]!) { nodes(ids: $ids) {
         __typename id ... on Note { body } ... on Case { title } } }""", investigator,
         ids=[case["id"], note_id])
@@ -200,11 +200,12 @@ async def test_evidence_uploaded_through_graphql_multipart(api: Api, policy: dic
     assert got.status_code == 200 and got.content == content
     assert got.headers["etag"] == f'"{evidence["sha256"]}"'
     listed = await gql(api, """query($id: ID!, $eid: ID!) {
-        case(id: $id) { evidence { id sha256 } } evidence(id: $eid) { rawId description }
+        case(id: $id) { evidence { nodes { id sha256 } } }
+        evidence(id: $eid) { rawId description }
         node(id: $eid) { ... on Evidence { filename } } }""", api.token("Investigator"),
         id=case["id"], eid=evidence["id"])
-    assert listed["data"]["case"]["evidence"] == [{"id": evidence["id"],
-                                                   "sha256": evidence["sha256"]}]
+    assert listed["data"]["case"]["evidence"]["nodes"] == [{"id": evidence["id"],
+                                                            "sha256": evidence["sha256"]}]
     assert listed["data"]["evidence"] == {"rawId": evidence["rawId"],
                                           "description": "Manager's statement"}
     assert listed["data"]["node"] == {"filename": "statement.txt"}
@@ -248,15 +249,16 @@ async def test_case_shared_with_a_viewer_and_taken_back(api: Api, policy: dict) 
     error = not_a_viewer["data"]["shareCase"]["errors"][0]
     assert error["__typename"] == "ValidationError"
     assert error["fields"][0]["field"] == "account_id"
-    listed = await gql(api, "query($id: ID!) { case(id: $id) { viewers { accountRawId } } }",
-                       analyst, id=case["id"])
-    assert listed["data"]["case"]["viewers"] == [{"accountRawId": viewer_id}]
+    listed = await gql(api, """query($id: ID!) { case(id: $id) {
+        viewers { nodes { accountRawId } } } }""", analyst, id=case["id"])
+    assert listed["data"]["case"]["viewers"]["nodes"] == [{"accountRawId": viewer_id}]
 
     # The viewer reads the case and its alerts' metadata, but not its evidence.
     seen = await gql(api, """query($id: ID!) { case(id: $id) { id
-        alerts { rawId status } evidence { id } } }""", viewer, id=case["id"])
-    assert seen["data"]["case"]["alerts"] == [{"rawId": case["alert"]["id"],
-                                               "status": "CONFIRMED"}]
+        alerts { nodes { rawId status } } evidence { nodes { id } } } }""", viewer,
+                     id=case["id"])
+    assert seen["data"]["case"]["alerts"]["nodes"] == [{"rawId": case["alert"]["id"],
+                                                        "status": "CONFIRMED"}]
     assert seen["data"]["case"]["evidence"] is None
     assert codes(seen) == ["FORBIDDEN"]
     assert seen["errors"][0]["path"] == ["case", "evidence"]
@@ -266,10 +268,11 @@ async def test_case_shared_with_a_viewer_and_taken_back(api: Api, policy: dict) 
         ["ForbiddenError"]
 
     unshare = """mutation($input: UnshareCaseInput!) { unshareCase(input: $input) {
-        case { viewers { accountId } } """ + ERRORS + " } }"
+        case { viewers { nodes { accountId } } } """ + ERRORS + " } }"
     revoked = await gql(api, unshare, analyst, input={
         "caseId": case["id"], "accountId": payload["viewer"]["accountId"]})
-    assert revoked["data"]["unshareCase"] == {"case": {"viewers": []}, "errors": []}
+    assert revoked["data"]["unshareCase"] == {"case": {"viewers": {"nodes": []}},
+                                              "errors": []}
     gone = await gql(api, "query($id: ID!) { case(id: $id) { id } }", viewer, id=case["id"])
     assert codes(gone) == ["NOT_FOUND"]
     again = await gql(api, unshare, analyst, input={
@@ -336,8 +339,8 @@ async def test_notice_templates_and_a_notice_sent(api: Api, http: httpx.AsyncCli
     assert notice["templateId"] == template["id"]
     assert person["email"] not in json.dumps(sent)
     state = await _wait(api, analyst, """query($id: ID!) { case(id: $id) {
-        notices { id state attempts sentAt } } }""",
-        lambda d: next(n for n in d["case"]["notices"] if n["id"] == notice["id"]),
+        notices { nodes { id state attempts sentAt } } } }""",
+        lambda d: next(n for n in d["case"]["notices"]["nodes"] if n["id"] == notice["id"]),
         lambda n: n["state"] == "SENT", id=case_id)
     assert state["state"] == "SENT" and state["attempts"] == 1 and state["sentAt"]
     page = await gql(api, """{ notices(state: SENT, first: 200) {
@@ -360,9 +363,9 @@ async def test_notice_templates_and_a_notice_sent(api: Api, http: httpx.AsyncCli
     again = await gql(api, delete, analyst, input={"id": template["id"]})
     assert [e["__typename"] for e in again["data"]["deleteNoticeTemplate"]["errors"]] == \
         ["NotFoundError"]
-    kept = await gql(api, "query($id: ID!) { case(id: $id) { notices { templateId } } }",
-                     analyst, id=case_id)
-    assert kept["data"]["case"]["notices"] == [{"templateId": None}]
+    kept = await gql(api, """query($id: ID!) { case(id: $id) {
+        notices { nodes { templateId } } } }""", analyst, id=case_id)
+    assert kept["data"]["case"]["notices"]["nodes"] == [{"templateId": None}]
 
 
 async def test_export_started_and_followed_to_ready(api: Api, policy: dict) -> None:
@@ -380,9 +383,10 @@ async def test_export_started_and_followed_to_ready(api: Api, policy: dict) -> N
         id state progress sizeBytes sha256 bundleUrl finishedAt } }""",
         lambda d: d["export"], lambda x: x["state"] in ("READY", "FAILED"), id=export["id"])
     assert ready["state"] == "READY" and ready["progress"] == 100 and ready["finishedAt"]
-    listed = await gql(api, "query($id: ID!) { case(id: $id) { exports { id state } } }",
-                       investigator, id=case["id"])
-    assert listed["data"]["case"]["exports"] == [{"id": export["id"], "state": "READY"}]
+    listed = await gql(api, """query($id: ID!) { case(id: $id) {
+        exports { nodes { id state } } } }""", investigator, id=case["id"])
+    assert listed["data"]["case"]["exports"]["nodes"] == [{"id": export["id"],
+                                                           "state": "READY"}]
     async with httpx.AsyncClient(timeout=30) as client:
         bundle = await client.get(ready["bundleUrl"], headers=api.auth(investigator))
     assert bundle.status_code == 200

@@ -124,7 +124,7 @@ async def test_the_documented_console_operations_run(api: Api, http: httpx.Async
 
     details = (await analyst("AlertDetails", id=confirm_gid))["alert"]
     assert details["score"] == sum(c["points"] for c in details["explanation"]["contributions"])
-    assert details["history"][0]["change"] == "CREATED"
+    assert details["history"]["nodes"][0]["change"] == "CREATED"
 
     # Triage: dismiss one (twice: the second is a typed conflict).
     dismissal = {"alertId": dismiss_gid, "reason": "EXPECTED_ACTIVITY",

@@ -64,13 +64,14 @@ def test_too_many_tokens_are_refused(gateway: TestClient) -> None:
 
 
 def test_a_query_over_the_cost_budget_is_refused_with_its_cost(gateway: TestClient) -> None:
-    page = "alerts(first: $n) { edges { node { id case { id notes { body } } } } }"
+    page = "alerts(first: $n) { edges { node { id case { id notes { nodes { body } } } } } }"
     query = f"query($n: Int!) {{ {page} }}"
-    over = _post(gateway, {"query": query, "variables": {"n": 300}})
+    over = _post(gateway, {"query": query, "variables": {"n": 20}})
     assert _codes(over) == ["BAD_USER_INPUT"]
     ext = over["errors"][0]["extensions"]
-    # 1 + 300 x (edges + node + id + case + id + notes + body)
-    assert (ext["cost"], ext["budget"]) == (1 + 300 * 7, 2000)
+    # 1 + 20 x (edges + node + id + case + id + notes + 50 x (nodes + body)): `notes` is a
+    # connection asked for without `first`, so its default page of 50 is counted
+    assert (ext["cost"], ext["budget"]) == (1 + 20 * (6 + 50 * 2), 2000)
     fragment = """query($n: Int!) { a: alerts(first: $n) { ...page } b: alerts(first: $n)
         { ...page } } fragment page on AlertConnection { edges { node { id case { id } } } }"""
     result = _post(gateway, {"query": fragment, "variables": {"n": 200}})

@@ -107,8 +107,8 @@ async def test_history_related_and_alerts_of_a_person(api: Api, policy: dict) ->
     alert = await fresh_alert(api, policy)
     analyst = api.token("Analyst")
     got = await gql(api, """query($id: ID!, $subject: ID!) {
-        alert(id: $id) { id subjectId history { change status severity score changedAt
-                                                 case { id } }
+        alert(id: $id) { id subjectId history { nodes { change status severity score changedAt
+                                                         case { id } } }
                          related { subjectId alias total groups { policyName } } }
         alertsOfPerson(subjectId: $subject, first: 10) {
             edges { cursor node { id } } pageInfo { hasNextPage } } }""", analyst,
@@ -116,8 +116,9 @@ async def test_history_related_and_alerts_of_a_person(api: Api, policy: dict) ->
     assert "errors" not in got, got
     node = got["data"]["alert"]
     assert node["subjectId"] == alert["subject_id"]
-    assert node["history"][0]["change"] == "CREATED"
-    assert node["history"][0]["status"] == "NEEDS_REVIEW" and node["history"][0]["case"] is None
+    history = node["history"]["nodes"]
+    assert history[0]["change"] == "CREATED"
+    assert history[0]["status"] == "NEEDS_REVIEW" and history[0]["case"] is None
     assert node["related"] == {"subjectId": alert["subject_id"], "alias": alert["alias"],
                                "total": 0, "groups": []}
     assert [e["node"]["id"] for e in got["data"]["alertsOfPerson"]["edges"]] == [node["id"]]

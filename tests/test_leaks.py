@@ -236,11 +236,12 @@ def _selection(type_, depth: int, seen: tuple[str, ...]) -> str | None:
         return None
     parts = []
     for fname, f in named.fields.items():
-        if any(isinstance(a.type, GraphQLNonNull) for a in f.args.values()):
+        if any(isinstance(a.type, GraphQLNonNull) and a.default_value is Undefined
+               for a in f.args.values()):
             continue
         sub = _selection(f.type, depth + 1, (*seen, named.name))
-        if sub is not None:
-            parts.append(fname + sub)
+        if sub is not None:  # nested pages kept small, to stay within the cost budget
+            parts.append(fname + ("(first: 2)" if "first" in f.args else "") + sub)
     return " { " + " ".join(parts) + " }" if parts else None
 
 
@@ -255,7 +256,10 @@ async def _mutate(api: Api, http: httpx.AsyncClient, headers: dict[str, str], na
     assert resp.status_code == 200, resp.text
     _assert_clean(resp.text, secrets, f"GraphQL {name}")
     body = resp.json()
-    assert not body.get("errors") and body["data"][name]["errors"] == [], body
+    # An Analyst's payload may name what the role may not read (a case's content): refused
+    # at that field, the rest answered.
+    assert all(e["extensions"]["code"] == "FORBIDDEN" for e in body.get("errors") or []), body
+    assert body["data"][name]["errors"] == [], body
     return body["data"][name]
 
 
@@ -265,6 +269,8 @@ def _queries(ids: dict[str, str]) -> list[tuple[str, str]]:
         args = []
         for arg, a in f.args.items():
             value = _literal(a.type, arg, ids, name)
+            if arg == "first":
+                value = "10"  # the walk's newest ten: this test's people, within the budget
             if value is None and isinstance(a.type, GraphQLNonNull) \
                     and a.default_value is Undefined:
                 break

@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "accounts:me": {*ROLES, "CaseViewer", "service"},  # a service gets 404: no account
     "accounts:create": {"Admin"},
     "accounts:list": {"Admin"},
+    "accounts:get": {"Admin"},
     "accounts:set_roles": {"Admin"},
     "roles:assignments": {"Admin", "service"},
     "accounts:get_scope": {"Admin"},

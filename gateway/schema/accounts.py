@@ -11,7 +11,6 @@ import strawberry
 
 from gateway.clients import uuid_segment
 from gateway.context import Info
-from gateway.errors import ServiceError
 from gateway.schema.common import (
     INPUT,
     Connection,
@@ -77,12 +76,9 @@ async def _accounts(info: Info) -> list[dict[str, Any]]:
 
 
 async def _account(info: Info, key: str) -> Account:
-    """One account: identity has no single-account read, so the list, as the caller."""
-    wanted = uuid_segment(key, "id")
-    for item in await _accounts(info):
-        if str(item["id"]) == wanted:
-            return Account.from_service(item)
-    raise ServiceError(404, "account_not_found", "no such account", service="identity")
+    seg = uuid_segment(key, "id")
+    return Account.from_service(
+        await info.context.services.call("identity", "GET", f"/accounts/{seg}"))
 
 
 @node_resolver("Account")
@@ -174,7 +170,7 @@ class AccountQuery:
                                maximum=MAX_PAGE)
 
     @strawberry.field(description="A staff account (Admins).",
-                      metadata=operation("accounts:list"))
+                      metadata=operation("accounts:get"))
     async def account(
         self, info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The account's id.")],

@@ -195,3 +195,18 @@ async def test_refresh_tokens_rotate_and_a_reused_one_ends_the_session(
     audit = await http.get(f"{api.identity}/audit", headers=api.auth(api.token("Auditor")),
                            params={"action": "auth.sign_out"})
     assert audit.json()["items"]
+
+
+async def test_one_account_is_read_by_id(api: Api, http: httpx.AsyncClient) -> None:
+    account_id, _ = api.new_account("Analyst", "Auditor")
+    admin = api.auth(api.admin_token())
+    one = await http.get(f"{api.identity}/accounts/{account_id}", headers=admin)
+    assert one.status_code == 200, one.text
+    listed = (await http.get(f"{api.identity}/accounts", headers=admin)).json()
+    assert one.json() == next(a for a in listed if a["id"] == account_id)
+    assert sorted(one.json()["roles"]) == ["Analyst", "Auditor"]
+    missing = await http.get(f"{api.identity}/accounts/{uuid.uuid4()}", headers=admin)
+    assert missing.status_code == 404 and missing.json()["code"] == "account_not_found"
+    refused = await http.get(f"{api.identity}/accounts/{account_id}",
+                             headers=api.auth(api.token("Analyst")))
+    assert refused.status_code == 403

@@ -69,6 +69,14 @@ async def list_accounts(uow: UoW, _: Annotated[Principal, require("accounts", "r
     return await service.list_accounts(uow)
 
 
+@router.get("/accounts/{account_id}", operation_id="accounts:get", response_model=AccountRead,
+            responses=problem_responses(401, 403, 404, 422))
+async def get_account(uow: UoW, account_id: uuid.UUID,
+                      _: Annotated[Principal, require("accounts", "read")]) -> AccountRead:
+    """One staff account, with its roles (who may read the list may read one)."""
+    return await service.get(uow, account_id)
+
+
 @router.put("/accounts/{account_id}/roles", operation_id="accounts:set_roles",
             response_model=AccountRead, responses=problem_responses(401, 403, 404, 422))
 async def set_roles(rt: RuntimeDep, uow: UoW, account_id: uuid.UUID, body: RolesUpdate,

@@ -56,6 +56,23 @@ async def test_invalid_event_refuses_the_whole_batch(api: Api, http: httpx.Async
     assert await _stored(api, [good["id"]]) == []
 
 
+async def test_an_event_id_that_names_a_route_is_refused(api: Api,
+                                                          http: httpx.AsyncClient) -> None:
+    """`/activity/summary` and `/people/{id}/activity/chart` would hide such an event."""
+    actor = person_email()
+    for reserved in ("summary", "Chart"):
+        resp = await http.post(f"{api.ingest}/events", headers=api.auth(api.admin_token()),
+                               json={"events": [{**event(actor, "file.downloaded"),
+                                                 "id": reserved}]})
+        assert resp.status_code == 422, resp.text
+        problem = resp.json()["invalid_params"][0]
+        assert problem["field"] == "events.id" and "reserved" in problem["reason"]
+    fine = event(actor, "file.downloaded") | {"id": "summary-2026"}
+    resp = await http.post(f"{api.ingest}/events", headers=api.auth(api.admin_token()),
+                           json={"events": [fine]})
+    assert resp.status_code == 202, resp.text
+
+
 async def test_bad_input_gets_clear_errors(api: Api, http: httpx.AsyncClient) -> None:
     headers = api.auth(api.admin_token())
     actor = person_email()

@@ -54,6 +54,8 @@ def _finite_json(encoded: bytes) -> bool:
     return True
 
 
+RESERVED_IDS = frozenset({"summary", "chart"})
+
 class ActivityEvent(BaseModel):
     """One thing a person did. `id` is the idempotency key: the same id is stored once."""
 
@@ -74,6 +76,16 @@ class ActivityEvent(BaseModel):
         description="Type-specific fields, e.g. file_name, path, bytes, recipient_domain; "
                     "for hr.resignation: resignation_date, last_working_date; for "
                     "hr.termination: termination_date (ISO 8601 dates).")
+
+    @field_validator("id")
+    @classmethod
+    def _not_a_route(cls, value: str) -> str:
+        """An event is read back at `/activity/{id}` (ingest) and
+        `/people/{subject}/activity/{id}` (cases), beside `/activity/summary` and
+        `/activity/chart`: an event with one of those ids could never be read."""
+        if value.lower() in RESERVED_IDS:
+            raise ValueError(f"'{value}' is reserved (it names a route); choose another id")
+        return value
 
     @field_validator("occurred_at")
     @classmethod

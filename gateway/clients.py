@@ -66,7 +66,8 @@ def _ids(values: list[str], field: str) -> list[str]:
     return [uuid_segment(v, field) for v in values]
 
 
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+def drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    """A request body or query without the fields the caller left out."""
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -126,7 +127,7 @@ class Services:
         if rid := request_id_var.get():
             headers["X-Request-ID"] = rid
         url = self.urls[service] + path
-        params = _drop_none(params) if params else None
+        params = drop_none(params) if params else None
         attempts = RETRIES + 1 if method == "GET" else 1
         for attempt in range(attempts):
             last = attempt == attempts - 1

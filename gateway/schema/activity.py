@@ -16,15 +16,17 @@ from strawberry.scalars import JSON
 
 from gateway.clients import text_segment, uuid_segment
 from gateway.context import Info
-from gateway.schema.alerts import Alert, Severity
+from gateway.schema.alerts import Alert, Severity, alert_gid
 from gateway.schema.common import (
     Connection,
     build_connection,
     decode_id,
+    iso_or_none,
     operation,
     page_size,
     parse_date,
     parse_datetime,
+    person_segment,
     to_global_id,
 )
 from gateway.schema.people import Person, person_of
@@ -179,9 +181,6 @@ def _policy_id(value: Any) -> strawberry.ID:
     return to_global_id("Policy", str(value))
 
 
-def _alert_id(value: Any) -> strawberry.ID:
-    return to_global_id("Alert", str(value))
-
 
 @strawberry.type(description="A suppression rule or benign mark that covers an activity: it "
                              "stays on the timeline, marked, but scoring does not count it, so "
@@ -273,7 +272,7 @@ class ActivityContribution:
                    kind=ContributionKind(data["kind"]), key=data["key"],
                    day=parse_date(data.get("day")), level=ActivityRiskLevel(data["level"]),
                    points=int(data["points"]),
-                   alert_ids=[_alert_id(a) for a in data.get("alert_ids") or []])
+                   alert_ids=[alert_gid(a) for a in data.get("alert_ids") or []])
 
 
 @strawberry.type(description="One activity in depth: the score rows that counted it and the "
@@ -509,9 +508,6 @@ class ActivityTypeInfo:
 
 # REST calls --------------------------------------------------------------------------------
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
 
 def _values(items: list[Any] | None) -> list[str] | None:
     return [i.value for i in items] if items else None
@@ -534,7 +530,8 @@ def _filters(since: datetime | None, until: datetime | None,
              risk_levels: list[ActivityRiskLevel] | None,
              categories: list[ActivityCategory] | None, types: list[Any] | None,
              after: str | None, first: int) -> ActivityFilters:
-    return {"from": _iso(since), "to": _iso(until), "risk_level": _values(risk_levels),
+    return {"from": iso_or_none(since), "to": iso_or_none(until),
+            "risk_level": _values(risk_levels),
             "category": _values(categories), "type": _values(types), "cursor": after,
             "limit": page_size(first, MAX_PAGE)}
 
@@ -613,7 +610,7 @@ class ActivityQuery:
         risk_levels: Levels = None, categories: Categories = None, types: Types = None,
         first: First = 50, after: After = None,
     ) -> Connection[PersonActivity]:
-        seg = uuid_segment(decode_id(subject_id, "Person", "subjectId"), "subjectId")
+        seg = person_segment(subject_id)
         params = _filters(since, until, risk_levels, categories, types, after, first)
         page = await info.context.services.call("cases", "GET", f"/people/{seg}/activity",
                                                 params=params)
@@ -627,10 +624,10 @@ class ActivityQuery:
     async def person_activity_chart(
         self, info: Info, subject_id: SubjectId, since: Since = None, until: Until = None,
     ) -> ActivityChart:
-        seg = uuid_segment(decode_id(subject_id, "Person", "subjectId"), "subjectId")
+        seg = person_segment(subject_id)
         data = await info.context.services.call(
             "cases", "GET", f"/people/{seg}/activity/chart",
-            params={"from": _iso(since), "to": _iso(until)})
+            params={"from": iso_or_none(since), "to": iso_or_none(until)})
         return ActivityChart.from_service(data)
 
     @strawberry.field(description="One of a person's activities with the score rows that "
@@ -641,7 +638,7 @@ class ActivityQuery:
         event_id: Annotated[str, strawberry.argument(
             description="The activity's `eventId`.")],
     ) -> ActivityDetail:
-        seg = uuid_segment(decode_id(subject_id, "Person", "subjectId"), "subjectId")
+        seg = person_segment(subject_id)
         data = await info.context.services.call(
             "cases", "GET", f"/people/{seg}/activity/{text_segment(event_id, 'eventId')}")
         return ActivityDetail.from_service(data)
@@ -687,9 +684,9 @@ class ActivityQuery:
             description=f"Page size, 1 to {MAX_EVENTS_PAGE}.")] = 100,
         after: After = None,
     ) -> Connection[ActivityEvent]:
-        subject = uuid_segment(decode_id(subject_id, "Person", "subjectId"), "subjectId")
+        subject = person_segment(subject_id)
         page = await info.context.services.call("ingest", "GET", "/activity", params={
-            "subject_id": subject, "since": _iso(since), "until": _iso(until),
+            "subject_id": subject, "since": iso_or_none(since), "until": iso_or_none(until),
             "category": _values(categories), "type": _values(types), "cursor": after,
             "limit": page_size(first, MAX_EVENTS_PAGE)})
         return build_connection(page["items"], page.get("next_cursor"),
@@ -702,9 +699,9 @@ class ActivityQuery:
     async def activity_summary(
         self, info: Info, subject_id: SubjectId, since: Since = None, until: Until = None,
     ) -> ActivitySummary:
-        subject = uuid_segment(decode_id(subject_id, "Person", "subjectId"), "subjectId")
+        subject = person_segment(subject_id)
         data = await info.context.services.call("ingest", "GET", "/activity/summary", params={
-            "subject_id": subject, "since": _iso(since), "until": _iso(until)})
+            "subject_id": subject, "since": iso_or_none(since), "until": iso_or_none(until)})
         return ActivitySummary.from_service(data)
 
     @strawberry.field(description="One of a person's activities as ingest stored it (content "
@@ -715,7 +712,7 @@ class ActivityQuery:
         event_id: Annotated[str, strawberry.argument(
             description="The activity's `eventId`.")],
     ) -> ActivityEvent:
-        subject = uuid_segment(decode_id(subject_id, "Person", "subjectId"), "subjectId")
+        subject = person_segment(subject_id)
         data = await info.context.services.call(
             "ingest", "GET", f"/activity/{text_segment(event_id, 'eventId')}",
             params={"subject_id": subject})

@@ -30,6 +30,7 @@ from gateway.schema.common import (
     parse_date,
     parse_datetime,
     parse_optional_datetime,
+    person_segment,
     to_global_id,
 )
 from gateway.schema.payloads import Payload, attempt
@@ -243,7 +244,8 @@ class AlertChange(Enum):
         "updated", description="New activity, sent for review, triaged or resolved.")
 
 
-def _alert_id(value: Any) -> strawberry.ID:
+def alert_gid(value: Any) -> strawberry.ID:
+    """An alert's global id from its REST id."""
     return to_global_id("Alert", str(value))
 
 
@@ -322,7 +324,7 @@ class RelatedAlerts:
                 policy_key=str(g["policy_id"]), policy_name=g["policy_name"],
                 status=AlertStatus(g["status"]),
                 alerts=[RelatedAlert(
-                    alert_id=_alert_id(a["id"]), status=AlertStatus(a["status"]),
+                    alert_id=alert_gid(a["id"]), status=AlertStatus(a["status"]),
                     severity=Severity(a["severity"]), score=int(a["score"]),
                     detected_at=parse_datetime(a["created_at"]),
                     case_key=str(a["case_id"]) if a.get("case_id") else None)
@@ -799,7 +801,7 @@ class AlertQuery:
             description="Cursor from a previous page (`endCursor` or an edge's cursor).")]
             = None,
     ) -> Connection[Alert]:
-        seg = uuid_segment(decode_id(subject_id, "Person", "subjectId"), "subjectId")
+        seg = person_segment(subject_id)
         page = await info.context.services.call(
             "cases", "GET", f"/people/{seg}/alerts",
             params={"cursor": after, "limit": page_size(first, MAX_PAGE)})
@@ -855,9 +857,9 @@ class AlertMutation:
             data = await info.context.services.call("cases", "POST", "/alerts/dismiss",
                                                     json=body)
             return DismissAlertsPayload(
-                dismissed_alert_ids=[_alert_id(a) for a in data["dismissed"]],
+                dismissed_alert_ids=[alert_gid(a) for a in data["dismissed"]],
                 refused=[AlertRefusal(
-                    alert_id=_alert_id(r["alert_id"]), code=AlertRefusalCode(r["code"]),
+                    alert_id=alert_gid(r["alert_id"]), code=AlertRefusalCode(r["code"]),
                     current_status=AlertStatus(r["current_status"])
                     if r.get("current_status") else None) for r in data["refused"]])
 

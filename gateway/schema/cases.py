@@ -16,11 +16,15 @@ from gateway.context import Info, forget
 from gateway.errors import ServiceError
 from gateway.schema.case_items import CaseItem, item_key, split_item_key
 from gateway.schema.common import (
+    AFTER,
+    FIRST,
     INPUT,
+    MAX_PAGE,
     Connection,
     Node,
     build_connection,
     decode_id,
+    iso_or_none,
     list_connection,
     node_resolver,
     operation,
@@ -41,10 +45,6 @@ if TYPE_CHECKING:
     from gateway.schema.activity import ContentItem, PersonActivity
     from gateway.schema.alerts import AlertStatus, Severity
 
-MAX_PAGE = 200
-FIRST = strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")
-AFTER = strawberry.argument(description="Cursor from a previous page (`endCursor` or an "
-                                        "edge's cursor).")
 
 
 @strawberry.enum(description="Whether a case is still being worked on.")
@@ -372,9 +372,6 @@ def _case_cursor(sort: CaseSort) -> Callable[[dict[str, Any]], str]:
                                     str(c["id"])])
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
 
 @strawberry.input(description="Add a note to a case.")
 class AddNoteInput:
@@ -435,9 +432,9 @@ class CaseQuery(EvidenceQuery, NoticeQuery, ExportQuery):
                         "edge's cursor).")] = None,
     ) -> Connection[Case]:
         page = await info.context.services.call("cases", "GET", "/cases", params={
-            "status": status.value if status else None, "opened_from": _iso(opened_from),
-            "opened_to": _iso(opened_to), "updated_from": _iso(updated_from),
-            "updated_to": _iso(updated_to), "sort": sort.value, "cursor": after,
+            "status": status.value if status else None, "opened_from": iso_or_none(opened_from),
+            "opened_to": iso_or_none(opened_to), "updated_from": iso_or_none(updated_from),
+            "updated_to": iso_or_none(updated_to), "sort": sort.value, "cursor": after,
             "limit": page_size(first, MAX_PAGE)})
         return build_connection(page["items"], page.get("next_cursor"), Case.from_service,
                                 _case_cursor(sort), after=after)
@@ -463,7 +460,8 @@ class CaseQuery(EvidenceQuery, NoticeQuery, ExportQuery):
             description="End of the window, excluded (default: now).")] = None,
     ) -> CaseStats:
         return CaseStats.from_service(await info.context.services.call(
-            "cases", "GET", "/cases/stats", params={"from": _iso(from_), "to": _iso(to)}))
+            "cases", "GET", "/cases/stats",
+            params={"from": iso_or_none(from_), "to": iso_or_none(to)}))
 
     @strawberry.field(description="The cases open at the end of each UTC day or ISO week from "
                                   "`from` to `to` (default: the last 30 days; at most 400 "
@@ -481,7 +479,7 @@ class CaseQuery(EvidenceQuery, NoticeQuery, ExportQuery):
     ) -> OpenCasesSeries:
         return OpenCasesSeries.from_service(await info.context.services.call(
             "cases", "GET", "/cases/open-over-time",
-            params={"from": _iso(from_), "to": _iso(to), "bucket": bucket.value}))
+            params={"from": iso_or_none(from_), "to": iso_or_none(to), "bucket": bucket.value}))
 
 
 @strawberry.type

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from gateway.clients import uuid_segment
 from gateway.errors import bad_input
 from services.kit.pagination import encode_cursor, encode_keyset
 
@@ -26,6 +27,13 @@ T = TypeVar("T")
 
 INPUT = strawberry.argument(description="What the mutation is to do.")
 """The description every mutation's `input` argument carries."""
+
+MAX_PAGE = 200
+"""The largest page most lists take (the services' own largest)."""
+FIRST = strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")
+AFTER = strawberry.argument(description="Cursor from a previous page (`endCursor` or an "
+                                        "edge's cursor).")
+"""The `first` / `after` arguments of a connection of at most `MAX_PAGE` items."""
 
 
 def operation(name: str | None, *also: str) -> dict[str, Any]:
@@ -225,6 +233,15 @@ def list_connection(items: Sequence[Any], to_node: Callable[[Any], T], *, first:
     return Connection(edges=edges, page_info=PageInfo(
         has_next_page=more, end_cursor=edges[-1].cursor_text() if edges else None,
         has_previous_page=start > 0, start_cursor=edges[0].cursor_text() if edges else None))
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def person_segment(value: str, field: str = "subjectId") -> str:
+    """A person argument (a Person's global id, or the subject UUID) as a URL segment."""
+    return uuid_segment(decode_id(value, "Person", field), field)
 
 
 def parse_datetime(value: str | datetime) -> datetime:

@@ -11,10 +11,13 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.clients import text_segment, uuid_segment
+from gateway.clients import drop_none, text_segment, uuid_segment
 from gateway.context import Info, forget
 from gateway.schema.common import (
+    AFTER,
+    FIRST,
     INPUT,
+    MAX_PAGE,
     Connection,
     Node,
     decode_id,
@@ -27,16 +30,10 @@ from gateway.schema.common import (
 from gateway.schema.payloads import Payload, attempt
 from gateway.schema.people import Person, person_of
 
-MAX_PAGE = 200
-
-FIRST = strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")
-AFTER = strawberry.argument(description="Cursor from a previous page (`endCursor` or an "
-                                        "edge's cursor).")
-
-
 # REST calls (scoring) ------------------------------------------------------------------
 
-async def _scoring(info: Info, method: str, path: str, **kwargs: Any) -> Any:
+async def scoring(info: Info, method: str, path: str, **kwargs: Any) -> Any:
+    """A call to the scoring service as the caller (policies, settings, replays)."""
     return await info.context.services.call("scoring", method, path, **kwargs)
 
 
@@ -46,10 +43,6 @@ def _policy_path(policy_id: str, field: str) -> str:
 
 def _opt(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
-
-
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 # Enums ---------------------------------------------------------------------------------
@@ -352,7 +345,7 @@ class Policy(Node):
                       metadata=operation("policies:health"))
     async def health(self, info: Info) -> PolicyHealth | None:
         return PolicyHealth.from_service(
-            await _scoring(info, "GET", _policy_path(self.key, "id") + "/health"))
+            await scoring(info, "GET", _policy_path(self.key, "id") + "/health"))
 
     @strawberry.field(description="People added to the policy by hand, oldest first; a "
                                   "reviewer limited to some people sees only those.",
@@ -361,7 +354,7 @@ class Policy(Node):
         self, info: Info, first: Annotated[int, FIRST] = 50,
         after: Annotated[str | None, AFTER] = None,
     ) -> Connection[PolicyMember]:
-        items = await _scoring(info, "GET", _policy_path(self.key, "id") + "/members")
+        items = await scoring(info, "GET", _policy_path(self.key, "id") + "/members")
         return list_connection(items, PolicyMember.from_service, first=first, after=after,
                                maximum=MAX_PAGE)
 
@@ -387,7 +380,7 @@ class PolicyIndicatorInput:
                                   "high); the indicator's defaults when omitted.")
 
     def to_service(self) -> dict[str, Any]:
-        return _drop_none({
+        return drop_none({
             "key": self.key, "mode": _opt(self.mode), "thresholds": self.thresholds,
             "byte_thresholds": [int(b) for b in self.byte_thresholds]
             if self.byte_thresholds is not None else None})
@@ -440,7 +433,7 @@ class PolicyFieldsInput:
         default=None, description="Days before the triggering event (0 to 90).")
 
     def fields_to_service(self) -> dict[str, Any]:
-        return _drop_none({
+        return drop_none({
             "description": self.description,
             "scope": self.scope.to_service() if self.scope else None,
             "priority_content": [k.value for k in self.priority_content]
@@ -462,7 +455,7 @@ class CreatePolicyInput(PolicyFieldsInput):
 
     def to_service(self) -> dict[str, Any]:
         return {"name": self.name, "template": self.template, **self.fields_to_service(),
-                **_drop_none({"active": self.active})}
+                **drop_none({"active": self.active})}
 
 
 @strawberry.input(description="Changes to a policy; its name and template never change. The "
@@ -473,7 +466,7 @@ class UpdatePolicyInput(PolicyFieldsInput):
                                            description="Switch scoring on or off.")
 
     def to_service(self) -> dict[str, Any]:
-        return {**self.fields_to_service(), **_drop_none({"active": self.active})}
+        return {**self.fields_to_service(), **drop_none({"active": self.active})}
 
 
 @strawberry.input(description="A draft policy that need not exist, for a what-if replay.")
@@ -483,7 +476,7 @@ class PolicyDraftInput(PolicyFieldsInput):
                                         description="A name to show; `draft` when omitted.")
 
     def to_service(self) -> dict[str, Any]:
-        return {"template": self.template, **_drop_none({"name": self.name}),
+        return {"template": self.template, **drop_none({"name": self.name}),
                 **self.fields_to_service()}
 
 
@@ -585,7 +578,7 @@ class PolicyQuery:
                                   "so a plain list.",
                       metadata=operation("templates:list"))
     async def templates(self, info: Info) -> list[PolicyTemplate]:
-        return [PolicyTemplate.from_service(t) for t in await _scoring(info, "GET", "/templates")]
+        return [PolicyTemplate.from_service(t) for t in await scoring(info, "GET", "/templates")]
 
     @strawberry.field(description="The global indicator catalogue, built-in then custom "
                                   "(Admins).", metadata=operation("indicators:list"))
@@ -599,7 +592,7 @@ class PolicyQuery:
             description="Only indicators of this group (e.g. device).")] = None,
         first: Annotated[int, FIRST] = MAX_PAGE, after: Annotated[str | None, AFTER] = None,
     ) -> Connection[Indicator]:
-        items = [Indicator.from_service(i) for i in await _scoring(info, "GET", "/indicators")]
+        items = [Indicator.from_service(i) for i in await scoring(info, "GET", "/indicators")]
         items = [i for i in items if _matches(i.enabled, enabled) and _matches(i.kind, kind)
                  and _matches(i.group, group)]
         return list_connection(items, lambda i: i, first=first, after=after, maximum=MAX_PAGE)
@@ -610,7 +603,7 @@ class PolicyQuery:
         self, info: Info, first: Annotated[int, FIRST] = 50,
         after: Annotated[str | None, AFTER] = None,
     ) -> Connection[Sequence]:
-        items = await _scoring(info, "GET", "/sequences")
+        items = await scoring(info, "GET", "/sequences")
         return list_connection(items, Sequence.from_service, first=first, after=after,
                                maximum=MAX_PAGE)
 
@@ -623,7 +616,7 @@ class PolicyQuery:
             description="Only policies from this template.")] = None,
         first: Annotated[int, FIRST] = 50, after: Annotated[str | None, AFTER] = None,
     ) -> Connection[Policy]:
-        items = [p for p in await _scoring(info, "GET", "/policies")
+        items = [p for p in await scoring(info, "GET", "/policies")
                  if _matches(bool(p["active"]), active) and _matches(p["template"], template)]
         return list_connection(items, Policy.from_service, first=first, after=after,
                                maximum=MAX_PAGE)
@@ -650,7 +643,7 @@ class PolicyMutation:
         self, info: Info, input: Annotated[SetIndicatorEnabledInput, INPUT],
     ) -> SetIndicatorEnabledPayload:
         async def work() -> SetIndicatorEnabledPayload:
-            data = await _scoring(info, "PUT", f"/indicators/{text_segment(input.key, 'key')}",
+            data = await scoring(info, "PUT", f"/indicators/{text_segment(input.key, 'key')}",
                                   json={"enabled": input.enabled})
             return SetIndicatorEnabledPayload(indicator=Indicator.from_service(data))
 
@@ -663,7 +656,7 @@ class PolicyMutation:
         self, info: Info, input: Annotated[CreatePolicyInput, INPUT],
     ) -> CreatePolicyPayload:
         async def work() -> CreatePolicyPayload:
-            data = await _scoring(info, "POST", "/policies", json=input.to_service())
+            data = await scoring(info, "POST", "/policies", json=input.to_service())
             return CreatePolicyPayload(policy=_policy_result(info, data))
 
         return await attempt(CreatePolicyPayload, work)
@@ -675,7 +668,7 @@ class PolicyMutation:
     ) -> UpdatePolicyPayload:
         async def work() -> UpdatePolicyPayload:
             path = _policy_path(decode_id(input.policy_id, "Policy", "policyId"), "policyId")
-            data = await _scoring(info, "PATCH", path, json=input.to_service())
+            data = await scoring(info, "PATCH", path, json=input.to_service())
             return UpdatePolicyPayload(policy=_policy_result(info, data))
 
         return await attempt(UpdatePolicyPayload, work)
@@ -687,7 +680,7 @@ class PolicyMutation:
     ) -> DeletePolicyPayload:
         async def work() -> DeletePolicyPayload:
             key = decode_id(input.policy_id, "Policy", "policyId")
-            await _scoring(info, "DELETE", _policy_path(key, "policyId"))
+            await scoring(info, "DELETE", _policy_path(key, "policyId"))
             forget(info.context.loaders.policy, key)
             return DeletePolicyPayload(deleted_policy_id=to_global_id("Policy", key))
 
@@ -700,7 +693,7 @@ class PolicyMutation:
     ) -> ActivatePolicyPayload:
         async def work() -> ActivatePolicyPayload:
             path = _policy_path(decode_id(input.policy_id, "Policy", "policyId"), "policyId")
-            data = await _scoring(info, "POST", path + "/activate")
+            data = await scoring(info, "POST", path + "/activate")
             return ActivatePolicyPayload(policy=_policy_result(info, data))
 
         return await attempt(ActivatePolicyPayload, work)
@@ -713,7 +706,7 @@ class PolicyMutation:
     ) -> DeactivatePolicyPayload:
         async def work() -> DeactivatePolicyPayload:
             path = _policy_path(decode_id(input.policy_id, "Policy", "policyId"), "policyId")
-            data = await _scoring(info, "POST", path + "/deactivate")
+            data = await scoring(info, "POST", path + "/deactivate")
             return DeactivatePolicyPayload(policy=_policy_result(info, data))
 
         return await attempt(DeactivatePolicyPayload, work)
@@ -726,10 +719,10 @@ class PolicyMutation:
     ) -> AddPolicyMemberPayload:
         async def work() -> AddPolicyMemberPayload:
             path = _policy_path(decode_id(input.policy_id, "Policy", "policyId"), "policyId")
-            body = _drop_none({
+            body = drop_none({
                 "subject_id": decode_id(input.subject_id, "Person", "subjectId"),
                 "reason": input.reason, "days": input.days})
-            data = await _scoring(info, "POST", path + "/members", json=body)
+            data = await scoring(info, "POST", path + "/members", json=body)
             return AddPolicyMemberPayload(member=PolicyMember.from_service(data))
 
         return await attempt(AddPolicyMemberPayload, work)
@@ -742,7 +735,7 @@ class PolicyMutation:
         async def work() -> RemovePolicyMemberPayload:
             path = _policy_path(decode_id(input.policy_id, "Policy", "policyId"), "policyId")
             member = uuid_segment(str(input.member_id), "memberId")
-            data = await _scoring(info, "DELETE", f"{path}/members/{member}")
+            data = await scoring(info, "DELETE", f"{path}/members/{member}")
             return RemovePolicyMemberPayload(member=PolicyMember.from_service(data))
 
         return await attempt(RemovePolicyMemberPayload, work)

@@ -17,7 +17,10 @@ from gateway.context import Info
 from gateway.errors import ServiceError
 from gateway.schema.alerts import AlertExplanation, Severity, SeverityCount
 from gateway.schema.common import (
+    AFTER,
+    FIRST,
     INPUT,
+    MAX_PAGE,
     Connection,
     Node,
     decode_id,
@@ -28,24 +31,15 @@ from gateway.schema.common import (
 )
 from gateway.schema.payloads import Payload, attempt
 from gateway.schema.people import Person, person_of
-from gateway.schema.policies import Policy, PolicyDraftInput
+from gateway.schema.policies import Policy, PolicyDraftInput, scoring
 from gateway.schema.scoring_admin import SettingsChangesInput, settings_with
 
-MAX_PAGE = 200
 RESULT_PAGE = 1000  # the service keeps the first 1,000 alerts of a replay
-
-FIRST = strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")
-AFTER = strawberry.argument(description="Cursor from a previous page (`endCursor` or an "
-                                        "edge's cursor).")
-
-
-async def _scoring(info: Info, method: str, path: str, **kwargs: Any) -> Any:
-    return await info.context.services.call("scoring", method, path, **kwargs)
 
 
 async def replay_by_id(info: Info, key: str) -> dict[str, Any]:
     """One replay as the REST API reads it (replays:get)."""
-    return await _scoring(info, "GET", f"/replays/{uuid_segment(key, 'id')}")
+    return await scoring(info, "GET", f"/replays/{uuid_segment(key, 'id')}")
 
 
 @strawberry.enum(description="Where a replay is.")
@@ -254,7 +248,7 @@ class ReplayQuery:
             description="Only replays in this state.")] = None,
         first: Annotated[int, FIRST] = 50, after: Annotated[str | None, AFTER] = None,
     ) -> Connection[Replay]:
-        items = [r for r in await _scoring(info, "GET", "/replays")
+        items = [r for r in await scoring(info, "GET", "/replays")
                  if state is None or r["status"] == state.value]
         return list_connection(items, Replay.from_service, first=first, after=after,
                                maximum=MAX_PAGE)
@@ -286,7 +280,7 @@ class ReplayMutation:
                 body["policy"] = input.policy.to_service()
             if input.settings is not None:
                 body["settings"] = (await settings_with(info, input.settings))[1]
-            data = await _scoring(info, "POST", "/replays", json=body)
+            data = await scoring(info, "POST", "/replays", json=body)
             return StartReplayPayload(replay=Replay.from_service(data))
 
         return await attempt(StartReplayPayload, work)
@@ -299,7 +293,7 @@ class ReplayMutation:
     ) -> CancelReplayPayload:
         async def work() -> CancelReplayPayload:
             seg = uuid_segment(decode_id(input.replay_id, "Replay", "replayId"), "replayId")
-            data = await _scoring(info, "POST", f"/replays/{seg}/cancel")
+            data = await scoring(info, "POST", f"/replays/{seg}/cancel")
             return CancelReplayPayload(replay=Replay.from_service(data))
 
         return await attempt(CancelReplayPayload, work)

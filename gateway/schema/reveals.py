@@ -24,6 +24,7 @@ from gateway.schema.common import (
     page_size,
     parse_datetime,
     parse_optional_datetime,
+    person_segment,
     to_global_id,
 )
 from gateway.schema.payloads import Payload, attempt
@@ -201,8 +202,7 @@ class RevealMutation:
         self, info: Info, input: Annotated[RevealPersonInput, INPUT],
     ) -> RevealPersonPayload:
         async def work() -> RevealPersonPayload:
-            subject = uuid_segment(decode_id(input.person_id, "Person", "personId"),
-                                   "personId")
+            subject = person_segment(input.person_id, "personId")
             case = decode_id(input.case_id, "Case", "caseId")
             data = await info.context.services.call(
                 "identity", "POST", f"/people/{subject}/reveal",

@@ -11,11 +11,14 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.clients import uuid_segment
+from gateway.clients import drop_none, uuid_segment
 from gateway.context import Info
 from gateway.errors import ServiceError
 from gateway.schema.common import (
+    AFTER,
+    FIRST,
     INPUT,
+    MAX_PAGE,
     Connection,
     Edge,
     Node,
@@ -26,26 +29,13 @@ from gateway.schema.common import (
     operation,
     page_size,
     parse_optional_datetime,
+    person_segment,
     to_global_id,
 )
 from gateway.schema.payloads import Payload, attempt
 from gateway.schema.people import Person, person_of
+from gateway.schema.policies import scoring
 from services.kit.pagination import encode_cursor
-
-MAX_PAGE = 200
-
-FIRST = strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")
-AFTER = strawberry.argument(description="Cursor from a previous page (`endCursor` or an "
-                                        "edge's cursor).")
-
-
-async def _scoring(info: Info, method: str, path: str, **kwargs: Any) -> Any:
-    return await info.context.services.call("scoring", method, path, **kwargs)
-
-
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
 
 # Priority user groups ------------------------------------------------------------------
 
@@ -89,7 +79,7 @@ class PriorityGroup(Node):
 @node_resolver("PriorityGroup")
 async def priority_group_node(info: Info, key: str) -> PriorityGroup:
     seg = uuid_segment(key, "id")
-    return PriorityGroup.from_service(await _scoring(info, "GET", f"/priority-groups/{seg}"))
+    return PriorityGroup.from_service(await scoring(info, "GET", f"/priority-groups/{seg}"))
 
 
 def _members(ids: list[strawberry.ID] | None) -> list[str] | None:
@@ -326,7 +316,7 @@ class SettingsVersionSummary:
     @strawberry.field(description="The settings of this version.",
                       metadata=operation("settings:version"))
     async def settings(self, info: Info) -> GlobalSettings:
-        data = await _scoring(info, "GET", f"/settings/versions/{self.version}")
+        data = await scoring(info, "GET", f"/settings/versions/{self.version}")
         return GlobalSettings.from_service(data["settings"])
 
 
@@ -406,7 +396,7 @@ class CustomSequenceInput:
                                                description="1 to 30 days; default 7.")
 
     def to_service(self) -> dict[str, Any]:
-        return _drop_none({"key": self.key, "name": self.name, "steps": self.steps,
+        return drop_none({"key": self.key, "name": self.name, "steps": self.steps,
                            "within_days": self.within_days})
 
 
@@ -451,7 +441,7 @@ class SettingsChangesInput:
 
 async def settings_with(info: Info, changes: SettingsChangesInput) -> tuple[int, dict[str, Any]]:
     """The settings in force (their version) with `changes` applied."""
-    current = await _scoring(info, "GET", "/settings")
+    current = await scoring(info, "GET", "/settings")
     return int(current["version"]), changes.apply(current["settings"])
 
 
@@ -570,7 +560,7 @@ class ScoringAdminQuery:
         self, info: Info, first: Annotated[int, FIRST] = 50,
         after: Annotated[str | None, AFTER] = None,
     ) -> Connection[PriorityGroup]:
-        items = await _scoring(info, "GET", "/priority-groups")
+        items = await scoring(info, "GET", "/priority-groups")
         return list_connection(items, PriorityGroup.from_service, first=first, after=after,
                                maximum=MAX_PAGE)
 
@@ -585,7 +575,7 @@ class ScoringAdminQuery:
     @strawberry.field(description="The global settings in force and their version (Admins).",
                       metadata=operation("settings:get"))
     async def settings(self, info: Info) -> SettingsVersion:
-        return SettingsVersion.from_service(await _scoring(info, "GET", "/settings"))
+        return SettingsVersion.from_service(await scoring(info, "GET", "/settings"))
 
     @strawberry.field(description="Every settings version, newest first (Admins).",
                       metadata=operation("settings:versions"))
@@ -593,7 +583,7 @@ class ScoringAdminQuery:
         self, info: Info, first: Annotated[int, FIRST] = 50,
         after: Annotated[str | None, AFTER] = None,
     ) -> Connection[SettingsVersionSummary]:
-        page = await _scoring(info, "GET", "/settings/versions",
+        page = await scoring(info, "GET", "/settings/versions",
                               params={"cursor": after, "limit": page_size(first, MAX_PAGE)})
         return build_connection(
             page["items"], page.get("next_cursor"),
@@ -609,7 +599,7 @@ class ScoringAdminQuery:
         version: Annotated[int, strawberry.argument(description="Version number, from 1.")],
     ) -> SettingsVersion:
         return SettingsVersion.from_service(
-            await _scoring(info, "GET", f"/settings/versions/{int(version)}"))
+            await scoring(info, "GET", f"/settings/versions/{int(version)}"))
 
     @strawberry.field(description="Organisation-level insights over the last days, with no "
                                   "policy needed (Admins, Analysts, Investigators).",
@@ -620,7 +610,7 @@ class ScoringAdminQuery:
             description="Days covered, ending today (1 to 90).")] = 30,
     ) -> AnalyticsOverview:
         return AnalyticsOverview.from_service(
-            await _scoring(info, "GET", "/analytics", params={"days": days}))
+            await scoring(info, "GET", "/analytics", params={"days": days}))
 
 
 @strawberry.type
@@ -631,10 +621,10 @@ class ScoringAdminMutation:
         self, info: Info, input: Annotated[CreatePriorityGroupInput, INPUT],
     ) -> CreatePriorityGroupPayload:
         async def work() -> CreatePriorityGroupPayload:
-            body = _drop_none({"name": input.name, "description": input.description,
+            body = drop_none({"name": input.name, "description": input.description,
                                "members": _members(input.members),
                                "reviewers": input.reviewers})
-            data = await _scoring(info, "POST", "/priority-groups", json=body)
+            data = await scoring(info, "POST", "/priority-groups", json=body)
             return CreatePriorityGroupPayload(priority_group=PriorityGroup.from_service(data))
 
         return await attempt(CreatePriorityGroupPayload, work)
@@ -647,10 +637,10 @@ class ScoringAdminMutation:
         async def work() -> UpdatePriorityGroupPayload:
             seg = uuid_segment(decode_id(input.priority_group_id, "PriorityGroup",
                                          "priorityGroupId"), "priorityGroupId")
-            body = _drop_none({"description": input.description,
+            body = drop_none({"description": input.description,
                                "members": _members(input.members),
                                "reviewers": input.reviewers})
-            data = await _scoring(info, "PATCH", f"/priority-groups/{seg}", json=body)
+            data = await scoring(info, "PATCH", f"/priority-groups/{seg}", json=body)
             return UpdatePriorityGroupPayload(priority_group=PriorityGroup.from_service(data))
 
         return await attempt(UpdatePriorityGroupPayload, work)
@@ -663,7 +653,7 @@ class ScoringAdminMutation:
     ) -> DeletePriorityGroupPayload:
         async def work() -> DeletePriorityGroupPayload:
             key = decode_id(input.priority_group_id, "PriorityGroup", "priorityGroupId")
-            await _scoring(info, "DELETE", f"/priority-groups/{uuid_segment(key, 'id')}")
+            await scoring(info, "DELETE", f"/priority-groups/{uuid_segment(key, 'id')}")
             return DeletePriorityGroupPayload(
                 deleted_priority_group_id=to_global_id("PriorityGroup", key))
 
@@ -682,7 +672,7 @@ class ScoringAdminMutation:
                                    f"the settings are at version {version}, not "
                                    f"{input.expected_version}",
                                    body={"current_status": f"version {version}"})
-            data = await _scoring(info, "PUT", "/settings", json=document)
+            data = await scoring(info, "PUT", "/settings", json=document)
             return UpdateSettingsPayload(settings=SettingsVersion.from_service(data))
 
         return await attempt(UpdateSettingsPayload, work)
@@ -694,10 +684,9 @@ class ScoringAdminMutation:
         self, info: Info, input: Annotated[SetSubjectAttributesInput, INPUT],
     ) -> SetSubjectAttributesPayload:
         async def work() -> SetSubjectAttributesPayload:
-            seg = uuid_segment(decode_id(input.subject_id, "Person", "subjectId"),
-                               "subjectId")
-            data = await _scoring(info, "PUT", f"/subjects/{seg}/attributes",
-                                  json=_drop_none({"department": input.department,
+            seg = person_segment(input.subject_id)
+            data = await scoring(info, "PUT", f"/subjects/{seg}/attributes",
+                                  json=drop_none({"department": input.department,
                                                    "high_impact": input.high_impact}))
             return SetSubjectAttributesPayload(attributes=SubjectAttributes(
                 subject_id=strawberry.ID(str(data["subject_id"])), alias=data["alias"],

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.clients import text_segment, uuid_segment
+from gateway.clients import drop_none, text_segment, uuid_segment
 from gateway.context import Info
 from gateway.schema.alerts import Alert, alert_node
 from gateway.schema.common import (
@@ -25,6 +25,7 @@ from gateway.schema.common import (
     page_size,
     parse_datetime,
     parse_optional_datetime,
+    person_segment,
     to_global_id,
 )
 from gateway.schema.payloads import Payload, attempt
@@ -35,15 +36,6 @@ MAX_PAGE = 200
 MAX_EXCLUDED_PAGE = 1000
 ACTIVITY_TYPES = ("Ingest's activity types, e.g. device.file_copied_to_usb (the list is in "
                   "contracts/events/activity-event.v1.schema.json).")
-
-
-def _subject(value: strawberry.ID, field: str = "subjectId") -> str:
-    """A person argument as a URL segment: a Person's global id or the subject UUID."""
-    return uuid_segment(decode_id(value, "Person", field), field)
-
-
-def _optional(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 @strawberry.enum(description="Where a suppression rule is in its life.")
@@ -312,7 +304,7 @@ class SuppressionQuery:
             = None,
     ) -> Connection[Suppression]:
         page = await info.context.services.call("scoring", "GET", "/suppressions", params={
-            "subject_id": _subject(subject_id) if subject_id else None,
+            "subject_id": person_segment(subject_id) if subject_id else None,
             "state": state.value if state else None, "cursor": after,
             "limit": page_size(first, MAX_PAGE)})
         return build_connection(page["items"], page.get("next_cursor"),
@@ -341,7 +333,7 @@ class SuppressionQuery:
             = None,
     ) -> Connection[BenignMark]:
         page = await info.context.services.call(
-            "scoring", "GET", f"/subjects/{_subject(subject_id)}/benign-activities",
+            "scoring", "GET", f"/subjects/{person_segment(subject_id)}/benign-activities",
             params={"cursor": after, "limit": page_size(first, MAX_PAGE)})
         return build_connection(page["items"], page.get("next_cursor"),
                                 BenignMark.from_service,
@@ -366,7 +358,7 @@ class SuppressionQuery:
             = None,
     ) -> Connection[ExcludedEvent]:
         page = await info.context.services.call(
-            "scoring", "GET", f"/subjects/{_subject(subject_id)}/excluded-events",
+            "scoring", "GET", f"/subjects/{person_segment(subject_id)}/excluded-events",
             params={"from": from_.isoformat() if from_ else None,
                     "to": to.isoformat() if to else None, "cursor": after,
                     "limit": page_size(first, MAX_EXCLUDED_PAGE)})
@@ -384,12 +376,13 @@ class SuppressionMutation:
         self, info: Info, input: Annotated[CreateSuppressionInput, INPUT],
     ) -> CreateSuppressionPayload:
         async def create() -> CreateSuppressionPayload:
-            body = _optional(
-                subject_id=decode_id(input.subject_id, "Person", "subjectId"),
-                activity_types=input.activity_types, until=input.until.isoformat(),
-                reason=input.reason, since=input.since.isoformat() if input.since else None,
-                alert_id=decode_id(input.alert_id, "Alert", "alertId")
-                if input.alert_id else None)
+            body = drop_none({
+                "subject_id": decode_id(input.subject_id, "Person", "subjectId"),
+                "activity_types": input.activity_types, "until": input.until.isoformat(),
+                "reason": input.reason,
+                "since": input.since.isoformat() if input.since else None,
+                "alert_id": decode_id(input.alert_id, "Alert", "alertId")
+                if input.alert_id else None})
             data = await info.context.services.call("scoring", "POST", "/suppressions",
                                                     json=body)
             return CreateSuppressionPayload(suppression=Suppression.from_service(data))
@@ -407,7 +400,7 @@ class SuppressionMutation:
                                          "suppressionId"), "suppressionId")
             data = await info.context.services.call(
                 "scoring", "POST", f"/suppressions/{seg}/end",
-                json=_optional(comment=input.comment))
+                json=drop_none(dict(comment=input.comment)))
             return EndSuppressionPayload(suppression=Suppression.from_service(data))
 
         return await attempt(EndSuppressionPayload, end)
@@ -422,9 +415,9 @@ class SuppressionMutation:
             seg = uuid_segment(decode_id(input.suppression_id, "Suppression",
                                          "suppressionId"), "suppressionId")
             data = await info.context.services.call(
-                "scoring", "POST", f"/suppressions/{seg}/review", json=_optional(
-                    decision=input.decision.value, comment=input.comment,
-                    until=input.until.isoformat() if input.until else None))
+                "scoring", "POST", f"/suppressions/{seg}/review", json=drop_none({
+                    "decision": input.decision.value, "comment": input.comment,
+                    "until": input.until.isoformat() if input.until else None}))
             return ReviewSuppressionPayload(suppression=Suppression.from_service(data))
 
         return await attempt(ReviewSuppressionPayload, review)
@@ -436,11 +429,13 @@ class SuppressionMutation:
         self, info: Info, input: Annotated[MarkActivitiesBenignInput, INPUT],
     ) -> MarkActivitiesBenignPayload:
         async def mark() -> MarkActivitiesBenignPayload:
+            subject = person_segment(input.subject_id)
             data = await info.context.services.call(
-                "scoring", "POST", f"/subjects/{_subject(input.subject_id)}/benign-activities",
-                json=_optional(event_ids=input.event_ids, reason=input.reason,
-                               report_id=decode_id(input.report_id, "ActivityReport", "reportId")
-                               if input.report_id else None))
+                "scoring", "POST", f"/subjects/{subject}/benign-activities",
+                json=drop_none({"event_ids": input.event_ids, "reason": input.reason,
+                                "report_id": decode_id(input.report_id, "ActivityReport",
+                                                       "reportId")
+                                if input.report_id else None}))
             return MarkActivitiesBenignPayload(
                 marked=[BenignMark.from_service(m) for m in data["marked"]],
                 already_marked=list(data["already_marked"]))
@@ -455,7 +450,7 @@ class SuppressionMutation:
     ) -> UnmarkActivityBenignPayload:
         async def unmark() -> UnmarkActivityBenignPayload:
             await info.context.services.call(
-                "scoring", "DELETE", f"/subjects/{_subject(input.subject_id)}"
+                "scoring", "DELETE", f"/subjects/{person_segment(input.subject_id)}"
                 f"/benign-activities/{text_segment(input.event_id, 'eventId')}")
             return UnmarkActivityBenignPayload(event_id=input.event_id)
 

@@ -25,12 +25,12 @@ from gateway.schema.common import (
     INPUT,
     Connection,
     build_connection,
-    decode_id,
     keyset_cursor,
     operation,
     page_size,
     parse_datetime,
     parse_optional_datetime,
+    person_segment,
     to_global_id,
 )
 from gateway.schema.payloads import Payload, attempt
@@ -38,11 +38,6 @@ from gateway.schema.people import Person, person_of
 from gateway.schema.policies import Policy
 
 MAX_LEVELS_PAGE = 500
-
-
-def _subject(value: strawberry.ID) -> str:
-    """A `subjectId` argument as a URL segment: a Person's global id or the subject UUID."""
-    return uuid_segment(decode_id(value, "Person", "subjectId"), "subjectId")
 
 
 # Triage SLA -----------------------------------------------------------------------------
@@ -408,7 +403,7 @@ class TriageQuery:
     ) -> Connection[RiskLevel]:
         page = await info.context.services.call("cases", "GET", "/risk-levels", params={
             "level": level.value if level else None,
-            "subject_id": _subject(subject_id) if subject_id else None,
+            "subject_id": person_segment(subject_id) if subject_id else None,
             "cursor": after, "limit": page_size(first, MAX_LEVELS_PAGE)})
         return build_connection(page["items"], page.get("next_cursor"), RiskLevel.from_service,
                                 lambda r: keyset_cursor(r["updated_at"], r["subject_id"]),
@@ -422,7 +417,7 @@ class TriageQuery:
             description="The person (their id or subject id).")],
     ) -> RiskLevel:
         return RiskLevel.from_service(await info.context.services.call(
-            "cases", "GET", f"/risk-levels/{_subject(subject_id)}"))
+            "cases", "GET", f"/risk-levels/{person_segment(subject_id)}"))
 
     @strawberry.field(description="The rules that derive risk levels (Admins).",
                       metadata=operation("risk_levels:get_settings"))
@@ -439,7 +434,7 @@ class TriageQuery:
             description="The person (their id or subject id).")],
     ) -> RiskScore:
         data = await info.context.services.call("scoring", "GET",
-                                                f"/subjects/{_subject(subject_id)}")
+                                                f"/subjects/{person_segment(subject_id)}")
         return RiskScore(subject_id=strawberry.ID(str(data["subject_id"])),
                          alias=data["alias"], department=data.get("department"),
                          high_impact=bool(data["high_impact"]),

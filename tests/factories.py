@@ -166,6 +166,21 @@ async def downloads_counted(api: Api, subject_id: str) -> int:
     return rows[0]["n"]
 
 
+async def single_reads(http: httpx.AsyncClient, token: str, base: str, ids: list[str]
+                       ) -> tuple[list[dict], list[str]]:
+    """What a single read (`GET {base}/{id}`) answers for each id: (what it found, the ids
+    it says 404 for), to compare a batch read with."""
+    found, missing = [], []
+    for item in ids:
+        resp = await http.get(f"{base}/{item}", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code in (200, 404), resp.text
+        if resp.status_code == 200:
+            found.append(resp.json())
+        else:
+            missing.append(item)
+    return found, missing
+
+
 async def audit_rows(api: Api, action: str, target: str) -> list[dict]:
     """Every audit row of this action on this target, oldest first (all pages)."""
     rows: list[dict] = []

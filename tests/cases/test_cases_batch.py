@@ -15,6 +15,7 @@ from tests.factories import (
     departing_story,
     ingest,
     person_email,
+    single_reads,
     subject_of,
     wait_for_alert,
 )
@@ -24,19 +25,6 @@ async def _batch(api: Api, http: httpx.AsyncClient, token: str | None, ids: list
                  ) -> httpx.Response:
     headers = api.auth(token) if token else {}
     return await http.get(f"{api.cases}/cases/batch", headers=headers, params={"ids": ids})
-
-
-async def _singles(api: Api, http: httpx.AsyncClient, token: str, ids: list[str]
-                   ) -> tuple[list[dict], list[str]]:
-    found, missing = [], []
-    for case_id in ids:
-        resp = await http.get(f"{api.cases}/cases/{case_id}", headers=api.auth(token))
-        assert resp.status_code in (200, 404), resp.text
-        if resp.status_code == 200:
-            found.append(resp.json())
-        else:
-            missing.append(case_id)
-    return found, missing
 
 
 async def test_a_batch_shows_each_case_as_the_single_read_does(
@@ -80,7 +68,7 @@ async def test_a_batch_shows_each_case_as_the_single_read_does(
         resp = await _batch(api, http, token, asked)
         assert resp.status_code == 200, resp.text
         batch = resp.json()
-        found, missing = await _singles(api, http, token, asked[:3])
+        found, missing = await single_reads(http, token, f"{api.cases}/cases", asked[:3])
         assert batch["items"] == found
         assert [c["id"] for c in batch["items"]] == visible
         assert batch["missing"] == missing

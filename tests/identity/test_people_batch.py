@@ -15,6 +15,7 @@ from tests.factories import (
     departing_story,
     ingest,
     person_email,
+    single_reads,
     subject_of,
     wait_for_alert,
 )
@@ -25,20 +26,6 @@ async def _batch(api: Api, http: httpx.AsyncClient, token: str | None, ids: list
     headers = api.auth(token) if token else {}
     return await http.get(f"{api.identity}/people/batch", headers=headers,
                           params={"ids": ids})
-
-
-async def _singles(api: Api, http: httpx.AsyncClient, token: str, ids: list[str]
-                   ) -> tuple[list[dict], list[str]]:
-    """What the single read answers for each id: (people found, ids it says 404 for)."""
-    found, missing = [], []
-    for subject in ids:
-        resp = await http.get(f"{api.identity}/people/{subject}", headers=api.auth(token))
-        assert resp.status_code in (200, 404), resp.text
-        if resp.status_code == 200:
-            found.append(resp.json())
-        else:
-            missing.append(subject)
-    return found, missing
 
 
 async def test_a_batch_shows_each_person_as_the_single_read_does(
@@ -75,7 +62,7 @@ async def test_a_batch_shows_each_person_as_the_single_read_does(
         assert resp.status_code == 200, resp.text
         batch = resp.json()
         uses_by_batch = len(await audit_rows(api, "person.reveal.use", target)) - uses_before
-        found, missing = await _singles(api, http, token, asked[:4])
+        found, missing = await single_reads(http, token, f"{api.identity}/people", asked[:4])
         assert batch["items"] == found
         assert batch["missing"] == missing == [unknown]
         # Only the grant holder sees the identity, and each such batch read is one audited use.
@@ -111,7 +98,7 @@ async def test_a_batch_is_limited_to_the_callers_scope(api: Api, http: httpx.Asy
     batch = (await _batch(api, http, token, ids)).json()
     assert [p["subject_id"] for p in batch["items"]] == [ids[0]]
     assert batch["missing"] == [ids[1]]  # as absent as an unknown id: the single read's 404
-    assert (await _singles(api, http, token, ids))[1] == [ids[1]]
+    assert (await single_reads(http, token, f"{api.identity}/people", ids))[1] == [ids[1]]
     unscoped = (await _batch(api, http, api.token("Analyst"), ids)).json()
     assert [p["subject_id"] for p in unscoped["items"]] == ids and unscoped["missing"] == []
 

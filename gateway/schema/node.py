@@ -10,7 +10,7 @@ import strawberry
 
 from gateway.context import Info
 from gateway.errors import bad_input
-from gateway.schema.common import Node, resolve_node
+from gateway.schema.common import Node, operation, resolve_node
 
 MAX_NODES = 100
 
@@ -19,7 +19,8 @@ MAX_NODES = 100
 class NodeQuery:
     @strawberry.field(description="Any object by its global id; the owning service decides "
                                   "whether the caller may see it (NOT_FOUND or FORBIDDEN "
-                                  "otherwise).")
+                                  "otherwise).",
+                      metadata=operation(None))
     async def node(
         self, info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
@@ -28,7 +29,8 @@ class NodeQuery:
 
     @strawberry.field(description=f"Several objects by their global ids, in the same order "
                                   f"(at most {MAX_NODES}); one that cannot be fetched is "
-                                  f"null with its error.")
+                                  f"null with its error.",
+                      metadata=operation(None))
     async def nodes(
         self, info: Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")],

@@ -25,53 +25,6 @@ from gateway.schema.common import to_global_id
 from tests.conftest import ROLES, Api
 from tests.test_access import ALLOWED, EXTRA_ROLES
 
-# Root field -> the REST operation whose permission decides it (None: public).
-FIELDS: dict[str, str | None] = {
-    "node": None,  # decided by the owning type's service (see test_node.py)
-    "nodes": None,
-    "me": "accounts:me",
-    "accounts": "accounts:list",
-    "alerts": "alerts:list",
-    "alert": "alerts:get",
-    "cases": "cases:list",
-    "case": "cases:get",
-    "person": "people:get",
-    "templates": "templates:list",
-    "indicators": "indicators:list",
-    "policies": "policies:list",
-    "policy": "policies:get",
-    "auditLog": "audit:query",
-    "verifyAuditChain": "audit:verify",
-    "revealRequests": "reveals:list",
-    "privacySettings": "privacy:get",
-    "accessScope": "accounts:get_scope",
-    "signIn": None,
-    "refreshSession": None,
-    "signOut": None,
-    "confirmAlert": "alerts:confirm",
-    "dismissAlert": "alerts:dismiss",
-    "addNote": "cases:add_note",
-    "closeCase": "cases:close",
-    "setIndicatorEnabled": "indicators:update",
-    "createPolicy": "policies:create",
-    "createAccount": "accounts:create",
-    "setRoles": "accounts:set_roles",
-    "revealPerson": "people:reveal",
-    "approveReveal": "reveals:approve",
-    "refuseReveal": "reveals:refuse",
-    "updatePrivacySettings": "privacy:update",
-    "setAccessScope": "accounts:set_scope",
-    "clients": "clients:list",
-    "client": "clients:get",
-    "createClient": "clients:create",
-    "setClientRoles": "clients:set_roles",
-    "rotateClientSecret": "clients:rotate_secret",
-    "revokeClient": "clients:revoke",
-    "identityKeyStatus": "people:rekey_status",
-    "importPeople": "people:import",
-    "erasePerson": "people:erase",
-    "startRekey": "people:rekey",
-}
 # Fields that would change shared state for every other test if a role were let through.
 HARMLESS_INPUT = {"updatePrivacySettings": "{}",
                   "updateTriageSettings": "{slaHours: {high: 24, medium: 72, low: 168}}"}
@@ -92,18 +45,14 @@ def _roots() -> list[tuple[str, str, GraphQLField]]:
 
 
 def _operations(kind: str, name: str) -> tuple[str, ...] | None:
-    """The REST operations deciding a root field: its metadata, else the table above."""
+    """The REST operations deciding a root field, from its metadata (`common.operation`);
+    None when no token is needed or the owning type's service decides (`node`)."""
     root = schema.get_type_by_name("Query" if kind == "query" else "Mutation")
     for f in root.fields:  # type: ignore[union-attr]
         if f.graphql_name == name or (f.graphql_name is None and
                                        _camel(f.python_name) == name):
-            ops = (f.metadata or {}).get("operations")
-            if ops is not None:
-                return tuple(ops) or None
-    if name not in FIELDS:
-        raise KeyError(name)
-    op = FIELDS[name]
-    return (op,) if op else None
+            return tuple(f.metadata["operations"]) or None
+    raise KeyError(name)
 
 
 def _camel(snake: str) -> str:
@@ -164,7 +113,6 @@ def test_every_root_field_has_a_permission() -> None:
     operations = {name: _operations(kind, name) for kind, name, _ in ROOTS}
     named = {op for ops in operations.values() if ops for op in ops}
     assert named <= set(ALLOWED), named - set(ALLOWED)
-    assert not set(FIELDS) - set(operations), "stale entries in FIELDS"
 
 
 @pytest.mark.parametrize(("kind", "name", "field"), ROOTS, ids=[r[1] for r in ROOTS])

@@ -335,7 +335,6 @@ class RelatedAlerts:
                              "threshold.")
 class Alert(Node):
     policy_key: strawberry.Private[str]
-    subject_key: strawberry.Private[str]
     policy_name: str = strawberry.field(description="Name of the policy that raised it.")
     subject_id: strawberry.ID = strawberry.field(
         description="The person's pseudonymous subject id (pass it as `subjectId`).")
@@ -392,7 +391,7 @@ class Alert(Node):
         detected = parse_datetime(data["created_at"])
         return cls(
             key=str(data["id"]), policy_key=str(data["policy_id"]),
-            policy_name=data["policy_name"], subject_key=str(data["subject_id"]),
+            policy_name=data["policy_name"],
             subject_id=strawberry.ID(str(data["subject_id"])),
             alias=data["alias"], status=AlertStatus(data["status"]),
             severity=Severity(data["severity"]), score=int(data["score"]),
@@ -436,7 +435,7 @@ class Alert(Node):
     @strawberry.field(description="The person, pseudonymous unless revealed to the caller.",
                       metadata=operation("people:get"))
     async def person(self, info: Info) -> Person | None:
-        return await person_of(info, self.subject_key, self.alias)
+        return await person_of(info, self.subject_id, self.alias)
 
     @strawberry.field(description="Every version of the alert, oldest first: raised, updated "
                                   "by new activity, sent for review, triaged, resolved.",
